@@ -1,0 +1,5 @@
+"""Labs page: not built yet; its issue fills it in."""
+
+from ui import widgets
+
+widgets.coming_next("labs")

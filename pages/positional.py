@@ -1,0 +1,5 @@
+"""Positional encodings page: not built yet; its issue fills it in."""
+
+from ui import widgets
+
+widgets.coming_next("positional")

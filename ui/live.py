@@ -1,0 +1,191 @@
+"""The live panel every training page uses: run controls plus a view that follows the job.
+
+`live_panel(...)` owns the page's job: it re-attaches to the run named in the URL after a
+refresh, starts one on the first press of Run, applies the page's config to it (hot fields
+change the running job and are marked on its curves; structural fields rebuild it), draws the
+controls (run/pause, step, reset, speed), and renders the newest snapshot inside a fragment that
+reruns on a timer only while the job runs — the rest of the page stays still.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import streamlit as st
+
+from engine.config import Config, ConfigError
+from engine.device import DeviceError
+from engine.runtime import JobState, RuntimeLimitError, Snapshot, UnknownRunError, get_runtime
+from ui import state
+
+SPEEDS = {"1/s": 1.0, "5/s": 5.0, "20/s": 20.0, "100/s": 100.0, "max": None}
+SETTLE_S = 2.0  # how long a button waits for the worker to confirm (normally milliseconds)
+
+
+@dataclasses.dataclass(frozen=True)
+class LiveJob:
+    """What a page needs to start its job: the trainer class and how to run it."""
+
+    page: str
+    trainer: type
+    unit: str = "step"  # "epoch", "iteration" ... shown in counters and buttons
+    device: str = "cpu"
+    max_steps: int | None = None
+
+
+def live_panel(job: LiveJob, config: Config, render: Callable[[Snapshot], None], poll_s: float = 0.2) -> None:
+    """Controls and the live view of this page's job, which follows `config`."""
+    try:
+        runtime = get_runtime()
+    except DeviceError as exc:
+        st.error(f"Training is unavailable: {exc}")
+        return
+    if message := state.take_flash(job.page):
+        getattr(st, message[0])(message[1])
+    run_id = _current_run(job, config)
+    _controls(job, config, run_id)
+    if run_id is None:
+        st.info("Press **Run** to start training. Settings can change while it runs.")
+        return
+    running = runtime.snapshot(run_id).state is JobState.RUNNING
+
+    @st.fragment(run_every=poll_s if running else None, key=f"live-{job.page}")
+    def follow() -> None:
+        try:
+            snap = runtime.snapshot(run_id)
+        except UnknownRunError as exc:
+            st.warning(str(exc))
+            return
+        _status(job, snap)
+        render(snap)
+        if (snap.state is JobState.RUNNING) != running:
+            st.rerun()  # state changed under us (finished, failed, idle-paused): redraw controls
+
+    follow()
+
+
+def _current_run(job: LiveJob, config: Config) -> str | None:
+    """This page's run, re-attached after a refresh and brought in line with the config."""
+    run_id = state.run_id(job.page)
+    if run_id is None:
+        return None
+    runtime = get_runtime()
+    try:
+        snap = runtime.attach(run_id, state.session_id())
+        current = runtime.config(run_id)
+    except UnknownRunError as exc:
+        state.set_run_id(job.page, None)
+        st.warning(str(exc))
+        return None
+    state.set_run_id(job.page, run_id)  # keep it in the URL for refreshes
+    if type(current) is not type(config):
+        return run_id
+    if current.needs_rebuild(config):
+        runtime.reset(run_id, config, run=snap.state is JobState.RUNNING)
+        _settle(run_id, lambda s: s.step == 0)
+    elif changed := current.changed_fields(config):
+        runtime.update(run_id, **{name: getattr(config, name) for name in changed})
+    return run_id
+
+
+def _controls(job: LiveJob, config: Config, run_id: str | None) -> None:
+    snap = get_runtime().snapshot(run_id) if run_id else None
+    running = snap is not None and snap.state is JobState.RUNNING
+    play, step, reset, speed = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    if running:
+        play.button("Pause", icon=":material/pause:", key=f"{job.page}.pause", on_click=_pause, args=(job, run_id), width="stretch")
+    else:
+        play.button("Run", icon=":material/play_arrow:", type="primary", key=f"{job.page}.run",
+                    on_click=_run, args=(job, config, run_id), width="stretch")
+    step.button(f"Step 1 {job.unit}", icon=":material/skip_next:", key=f"{job.page}.step", on_click=_step, args=(job, config, run_id),
+                width="stretch")
+    reset.button("Reset", icon=":material/restart_alt:", key=f"{job.page}.reset", on_click=_reset, args=(job, config, run_id),
+                 disabled=run_id is None, width="stretch")
+    speed.select_slider(f"Speed ({job.unit}s per second)", options=list(SPEEDS), value="max", key=f"{job.page}.speed",
+                        on_change=_speed, args=(job,))
+
+
+# -- button callbacks (run before the rerun, so the page redraws with the new state) --------------
+def _run(job: LiveJob, config: Config, run_id: str | None) -> None:
+    runtime = get_runtime()
+    if run_id is None:
+        _start(job, config, run=True)
+        return
+    snap = runtime.snapshot(run_id)
+    if snap.state.is_terminal:
+        runtime.reset(run_id, config, run=True)  # a finished or failed run starts over
+    else:
+        runtime.resume(run_id)
+    _settle(run_id, lambda s: s.state is JobState.RUNNING)
+
+
+def _pause(job: LiveJob, run_id: str) -> None:
+    get_runtime().pause(run_id)
+    _settle(run_id, lambda s: s.state is not JobState.RUNNING)
+
+
+def _step(job: LiveJob, config: Config, run_id: str | None) -> None:
+    runtime = get_runtime()
+    if run_id is None:
+        run_id = _start(job, config, run=False)
+        if run_id is None:
+            return
+    snap = runtime.snapshot(run_id)
+    if snap.state.is_terminal:
+        state.flash(job.page, "This run has ended: press Reset (or Run) to start a new one.", "info")
+        return
+    runtime.step(run_id, 1)
+    _settle(run_id, lambda s: s.step > snap.step or s.state.is_terminal)
+
+
+def _reset(job: LiveJob, config: Config, run_id: str | None) -> None:
+    if run_id is not None:
+        get_runtime().reset(run_id, config, run=False)
+        _settle(run_id, lambda s: s.step == 0 and s.state is JobState.PAUSED)
+
+
+def _speed(job: LiveJob) -> None:
+    run_id = state.run_id(job.page)
+    if run_id is not None:
+        try:
+            get_runtime().set_rate(run_id, SPEEDS[st.session_state[f"{job.page}.speed"]])
+        except UnknownRunError:
+            pass
+
+
+def _start(job: LiveJob, config: Config, run: bool) -> str | None:
+    runtime = get_runtime()
+    rate = SPEEDS[st.session_state.get(f"{job.page}.speed", "max")]
+    try:
+        run_id = runtime.start(state.session_id(), job.trainer, config, run=run, device=job.device,
+                               max_steps=job.max_steps, steps_per_s=rate)
+    except (RuntimeLimitError, ConfigError) as exc:
+        state.flash(job.page, str(exc))
+        return None
+    state.set_run_id(job.page, run_id)
+    _settle(run_id, lambda s: s.payload or s.state.is_terminal)
+    return run_id
+
+
+def _settle(run_id: str, predicate: Callable[[Snapshot], bool]) -> None:
+    """Wait briefly for the worker to confirm a command, so the redraw shows its effect."""
+    try:
+        get_runtime().wait(run_id, predicate, SETTLE_S)
+    except (TimeoutError, UnknownRunError):
+        pass
+
+
+def _status(job: LiveJob, snap: Snapshot) -> None:
+    """A one-line status: state, counters, speed and, when it stopped, why."""
+    loss = snap.latest("loss")
+    parts = [f"**{snap.state.value}**", f"{job.unit} {snap.step:,}"]
+    if loss == loss:  # not NaN
+        parts.append(f"loss {loss:.4g}")
+    if snap.state is JobState.RUNNING and snap.steps_per_s:
+        parts.append(f"{snap.steps_per_s:,.0f} {job.unit}s/s")
+    st.markdown(" · ".join(parts))
+    if snap.state is JobState.FAILED:
+        st.error(f"Training stopped: {snap.reason} The last good state is shown below.", icon=":material/error:")
+    elif snap.reason and snap.state is not JobState.RUNNING:
+        st.info(snap.reason, icon=":material/info:")

@@ -1,0 +1,77 @@
+"""The one place that knows session-state keys and URL query parameters.
+
+Each browser tab gets a session id (the runtime's owner of its jobs). Each page keeps the run id
+of its live job both in session state (navigating away and back) and in the URL as `?run=...`
+(a refresh starts a new session, which re-attaches to the job through the URL). Later pages
+also keep their whole config in the URL so that an experiment is a shareable link.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TypeVar
+
+import streamlit as st
+
+from engine.config import Config, ConfigError
+
+C = TypeVar("C", bound=Config)
+
+_SESSION = "session_id"
+_RUN_PARAM = "run"
+
+
+def session_id() -> str:
+    if _SESSION not in st.session_state:
+        st.session_state[_SESSION] = uuid.uuid4().hex
+    return st.session_state[_SESSION]
+
+
+def _run_key(page: str) -> str:
+    return f"run_id:{page}"
+
+
+def run_id(page: str) -> str | None:
+    """This page's run: from session state, else from the URL (a refreshed page)."""
+    return st.session_state.get(_run_key(page)) or st.query_params.get(_RUN_PARAM)
+
+
+def set_run_id(page: str, value: str | None) -> None:
+    if value is None:
+        st.session_state.pop(_run_key(page), None)
+        if _RUN_PARAM in st.query_params:
+            del st.query_params[_RUN_PARAM]
+    else:
+        st.session_state[_run_key(page)] = value
+        st.query_params[_RUN_PARAM] = value
+
+
+def widget_key(page: str, name: str) -> str:
+    """Widget keys are namespaced by page and use the config's field names (one vocabulary)."""
+    return f"{page}.{name}"
+
+
+def flash(page: str, message: str, kind: str = "warning") -> None:
+    """Keep a message for the next rerun of the page (set from button callbacks)."""
+    st.session_state[f"flash:{page}"] = (kind, message)
+
+
+def take_flash(page: str) -> tuple[str, str] | None:
+    return st.session_state.pop(f"flash:{page}", None)
+
+
+def config_from_url(cls: type[C]) -> tuple[C, str | None]:
+    """The config in the URL's query parameters (defaults for the rest), and an error message
+    when they do not make a valid config (then the defaults are used)."""
+    params = {k: st.query_params[k] for k in st.query_params if k != _RUN_PARAM}
+    try:
+        return cls.from_query(params), None
+    except ConfigError as exc:
+        return cls(), f"The link's settings were not valid ({exc}) — showing the defaults instead."
+
+
+def config_to_url(config: Config) -> None:
+    """Write the config into the URL, keeping the run id."""
+    for name, value in config.to_query().items():
+        if st.query_params.get(name) != value:
+            st.query_params[name] = value
