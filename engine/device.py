@@ -8,6 +8,7 @@ runs one worker process per core, so each worker must use one thread or they ove
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -101,7 +102,5 @@ def device_info(env: Mapping[str, str] | None = None) -> DeviceInfo:
 def configure_threads(n: int) -> None:
     """Use exactly n intra-op threads in this process (inter-op threads can be set only once)."""
     torch.set_num_threads(max(1, n))
-    try:
+    with contextlib.suppress(RuntimeError):  # already set, or parallel work has started here
         torch.set_num_interop_threads(1)
-    except RuntimeError:  # already set, or parallel work has started in this process
-        pass

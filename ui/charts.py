@@ -28,7 +28,8 @@ def metric_curves(
     height: int = 300,
 ) -> go.Figure:
     fig = go.Figure()
-    for color, name in zip(PALETTE, metrics):
+    for i, name in enumerate(metrics):
+        color = PALETTE[i % len(PALETTE)]
         steps, values = snapshot.metric(name)
         if len(steps):
             fig.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=name.replace("_", " "), line=dict(color=color)))

@@ -9,6 +9,7 @@ reruns on a timer only while the job runs — the rest of the page stays still.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Callable
 
@@ -148,10 +149,8 @@ def _reset(job: LiveJob, config: Config, run_id: str | None) -> None:
 def _speed(job: LiveJob) -> None:
     run_id = state.run_id(job.page)
     if run_id is not None:
-        try:
+        with contextlib.suppress(UnknownRunError):
             get_runtime().set_rate(run_id, SPEEDS[st.session_state[f"{job.page}.speed"]])
-        except UnknownRunError:
-            pass
 
 
 def _start(job: LiveJob, config: Config, run: bool) -> str | None:
@@ -170,10 +169,8 @@ def _start(job: LiveJob, config: Config, run: bool) -> str | None:
 
 def _settle(run_id: str, predicate: Callable[[Snapshot], bool]) -> None:
     """Wait briefly for the worker to confirm a command, so the redraw shows its effect."""
-    try:
+    with contextlib.suppress(TimeoutError, UnknownRunError):
         get_runtime().wait(run_id, predicate, SETTLE_S)
-    except (TimeoutError, UnknownRunError):
-        pass
 
 
 def _status(job: LiveJob, snap: Snapshot) -> None:

@@ -18,6 +18,7 @@ replaced, and its jobs are reported failed with a reason.
 from __future__ import annotations
 
 import abc
+import contextlib
 import logging
 import os
 import socket
@@ -134,10 +135,8 @@ class LocalProcessExecutor(Executor):
                 return
             self._closing = True
         for worker in self._workers:
-            try:
+            with contextlib.suppress(OSError):
                 self._send(worker, ("shutdown", None, None))
-            except OSError:
-                pass
         for worker in self._workers:
             try:
                 worker.process.wait(timeout)

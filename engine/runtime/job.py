@@ -181,6 +181,7 @@ class Job:
         return done_steps
 
     def snapshot(self) -> Snapshot:
+        captured = time.time()  # the state as of the end of the last step
         if self.trainer is not None:
             try:
                 self._payload = self.trainer.snapshot()
@@ -200,6 +201,7 @@ class Job:
             events=tuple(self.events),
             reason=self.reason,
             steps_per_s=self._measured_rate,
+            created_at=captured,
         )
 
     # -- failure --------------------------------------------------------------------------------

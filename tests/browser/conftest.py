@@ -34,7 +34,13 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def app_url() -> Iterator[str]:
     port = _free_port()
-    log = open(ROOT / "test-artifacts" / "streamlit.log", "w") if (ROOT / "test-artifacts").mkdir(exist_ok=True) is None else None
+    log_path = ROOT / "test-artifacts" / "streamlit.log"
+    log_path.parent.mkdir(exist_ok=True)
+    with open(log_path, "w") as log:
+        yield from _serve(port, log)
+
+
+def _serve(port: int, log) -> Iterator[str]:
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--server.fileWatcherType", "none"],
@@ -60,7 +66,6 @@ def app_url() -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(5)
-        log.close()
 
 
 @pytest.fixture(scope="session")
