@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Callable
 
 import streamlit as st
@@ -73,19 +74,20 @@ def _current_run(job: LiveJob, config: Config) -> str | None:
         return None
     runtime = get_runtime()
     try:
+        spec = runtime.spec(run_id)
+        if spec.trainer is not job.trainer:  # another page's run id, carried over in the URL
+            state.set_run_id(job.page, None)
+            return None
         snap = runtime.attach(run_id, state.session_id())
-        current = runtime.config(run_id)
     except UnknownRunError as exc:
         state.set_run_id(job.page, None)
         st.warning(str(exc))
         return None
     state.set_run_id(job.page, run_id)  # keep it in the URL for refreshes
-    if type(current) is not type(config):
-        return run_id
-    if current.needs_rebuild(config):
+    if spec.config.needs_rebuild(config):
         runtime.reset(run_id, config, run=snap.state is JobState.RUNNING)
         _settle(run_id, lambda s: s.step == 0)
-    elif changed := current.changed_fields(config):
+    elif changed := spec.config.changed_fields(config):
         runtime.update(run_id, **{name: getattr(config, name) for name in changed})
     return run_id
 
@@ -108,6 +110,24 @@ def _controls(job: LiveJob, config: Config, run_id: str | None) -> None:
 
 
 # -- button callbacks (run before the rerun, so the page redraws with the new state) --------------
+def _guarded(callback: Callable[..., None]) -> Callable[..., None]:
+    """Callbacks run before the script, outside any page check: a run released meanwhile (idle
+    for 30 minutes, say) or a refused start becomes a message on the page, never a traceback."""
+
+    @functools.wraps(callback)
+    def wrapper(job: LiveJob, *args) -> None:
+        try:
+            callback(job, *args)
+        except UnknownRunError as exc:
+            state.set_run_id(job.page, None)
+            state.flash(job.page, f"{exc} Press Run to start a new one.")
+        except (RuntimeLimitError, ConfigError, ValueError) as exc:
+            state.flash(job.page, str(exc))
+
+    return wrapper
+
+
+@_guarded
 def _run(job: LiveJob, config: Config, run_id: str | None) -> None:
     runtime = get_runtime()
     if run_id is None:
@@ -121,17 +141,17 @@ def _run(job: LiveJob, config: Config, run_id: str | None) -> None:
     _settle(run_id, lambda s: s.state is JobState.RUNNING)
 
 
+@_guarded
 def _pause(job: LiveJob, run_id: str) -> None:
     get_runtime().pause(run_id)
     _settle(run_id, lambda s: s.state is not JobState.RUNNING)
 
 
+@_guarded
 def _step(job: LiveJob, config: Config, run_id: str | None) -> None:
     runtime = get_runtime()
     if run_id is None:
         run_id = _start(job, config, run=False)
-        if run_id is None:
-            return
     snap = runtime.snapshot(run_id)
     if snap.state.is_terminal:
         state.flash(job.page, "This run has ended: press Reset (or Run) to start a new one.", "info")
@@ -140,12 +160,14 @@ def _step(job: LiveJob, config: Config, run_id: str | None) -> None:
     _settle(run_id, lambda s: s.step > snap.step or s.state.is_terminal)
 
 
+@_guarded
 def _reset(job: LiveJob, config: Config, run_id: str | None) -> None:
     if run_id is not None:
         get_runtime().reset(run_id, config, run=False)
         _settle(run_id, lambda s: s.step == 0 and s.state is JobState.PAUSED)
 
 
+@_guarded
 def _speed(job: LiveJob) -> None:
     run_id = state.run_id(job.page)
     if run_id is not None:
@@ -153,15 +175,11 @@ def _speed(job: LiveJob) -> None:
             get_runtime().set_rate(run_id, SPEEDS[st.session_state[f"{job.page}.speed"]])
 
 
-def _start(job: LiveJob, config: Config, run: bool) -> str | None:
+def _start(job: LiveJob, config: Config, run: bool) -> str:
     runtime = get_runtime()
     rate = SPEEDS[st.session_state.get(f"{job.page}.speed", "max")]
-    try:
-        run_id = runtime.start(state.session_id(), job.trainer, config, run=run, device=job.device,
-                               max_steps=job.max_steps, steps_per_s=rate)
-    except (RuntimeLimitError, ConfigError) as exc:
-        state.flash(job.page, str(exc))
-        return None
+    run_id = runtime.start(state.session_id(), job.trainer, config, run=run, device=job.device,
+                           max_steps=job.max_steps, steps_per_s=rate)
     state.set_run_id(job.page, run_id)
     _settle(run_id, lambda s: s.payload or s.state.is_terminal)
     return run_id

@@ -129,9 +129,13 @@ class Runtime:
             self._get(run_id).owner = session
         return self.snapshot(run_id)
 
-    def config(self, run_id: str) -> Config:
+    def spec(self, run_id: str) -> JobSpec:
+        """How the run was started: trainer class, current config, device, limits."""
         with self._changed:
-            return self._get(run_id).spec.config
+            return self._get(run_id).spec
+
+    def config(self, run_id: str) -> Config:
+        return self.spec(run_id).config
 
     def runs(self, session: str) -> list[str]:
         with self._changed:

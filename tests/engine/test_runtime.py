@@ -4,8 +4,12 @@ idle handling, limits, and a clean shutdown."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +17,8 @@ from engine.config import ConfigError
 from engine.curve_fit import CurveFitConfig, CurveFitTrainer
 from engine.runtime import JobState, Limits, Runtime, RuntimeLimitError, UnknownRunError
 from tests.engine.trainers import CounterConfig, CounterTrainer, HugeTrainer
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def running(s):
@@ -188,3 +194,34 @@ def test_shutdown_leaves_no_process_or_thread_behind():
     rt.shutdown()
     assert all(p.poll() is not None for p in workers), "a worker process is still alive"
     assert set(threading.enumerate()) <= before, "a runtime thread is still alive"
+
+
+def test_workers_exit_when_the_server_process_is_killed(tmp_path):
+    """No orphans even without a clean shutdown: a worker sees its socket close and exits."""
+    script = (
+        "import os, sys, time\n"
+        "from engine.runtime import Runtime\n"
+        "from tests.engine.trainers import CounterConfig, CounterTrainer\n"
+        "rt = Runtime(workers=2)\n"
+        "rt.wait(rt.start('s', CounterTrainer, CounterConfig()), lambda s: s.step > 0)\n"
+        "print(' '.join(str(w.process.pid) for w in rt.executor._workers), flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    server = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    pids = [int(p) for p in server.stdout.readline().split()]
+    assert len(pids) == 2
+    server.kill()  # SIGKILL: no atexit, no shutdown message
+    server.wait(10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    assert not any(_alive(p) for p in pids), "a worker outlived the server"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie has exited, it only waits to be reaped
+        return stat.read().split()[2] != "Z"
