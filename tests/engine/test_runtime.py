@@ -16,7 +16,7 @@ import pytest
 from engine.config import ConfigError
 from engine.curve_fit import CurveFitConfig, CurveFitTrainer
 from engine.runtime import JobState, Limits, Runtime, RuntimeLimitError, UnknownRunError
-from tests.engine.trainers import CounterConfig, CounterTrainer, HugeTrainer
+from tests.engine.trainers import CounterConfig, CounterTrainer, HugeTrainer, ModulesProbe
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -184,6 +184,15 @@ def test_a_crashed_worker_fails_its_job_and_is_replaced():
         rt.wait(fine, lambda s: s.step > 10, timeout=60)
     finally:
         rt.shutdown()
+
+
+def test_workers_never_import_streamlit_even_when_the_server_has(runtime):
+    import streamlit  # noqa: F401  (the server process has it; its workers must not)
+
+    r = runtime.start("probe", ModulesProbe, CounterConfig(), run=False)
+    snap = runtime.wait(r, lambda s: "ui_modules" in s.payload)
+    assert snap.payload["ui_modules"] == ()
+    runtime.release(r)
 
 
 def test_shutdown_leaves_no_process_or_thread_behind():

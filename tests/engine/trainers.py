@@ -62,3 +62,12 @@ class HugeTrainer(CounterTrainer):
     def __init__(self, config: CounterConfig, device: torch.device) -> None:
         super().__init__(config, device)
         self.n_parameters = 10**12
+
+
+class ModulesProbe(CounterTrainer):
+    """Reports which UI libraries are loaded in the worker process that runs it."""
+
+    def snapshot(self) -> dict[str, tuple[str, ...]]:
+        import sys
+
+        return {"ui_modules": tuple(sorted(m for m in sys.modules if m.split(".")[0] in ("streamlit", "plotly")))}
