@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import runtime
+from bench import playground, runtime
 
-GROUPS = {"runtime": runtime.run}
+GROUPS = {"runtime": runtime.run, "playground": playground.run}
 
 
 def main(prefixes: list[str]) -> int:

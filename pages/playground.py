@@ -1,5 +1,52 @@
-"""Playground page: not built yet; its issue fills it in."""
+"""Playground: build a network, train it live on 2-D data, and look inside."""
 
-from ui import widgets
+import streamlit as st
 
-widgets.coming_next("playground")
+from engine.playground.config import PlaygroundConfig
+from engine.playground.trainer import PlaygroundTrainer
+from ui import playground_controls as controls
+from ui import playground_export, state
+from ui import playground_views as views
+from ui.live import LiveJob, live_panel
+
+PAGE = "playground"
+
+# -- purpose -------------------------------------------------------------------------------------------
+st.title("Playground")
+st.markdown(
+    "Build a small neural network, train it live on 2-D data, and watch what every unit computes. "
+    "Each unit computes $a = g(Wx + b)$; training follows $-\\nabla J$ one mini-batch at a time. "
+    "Learning rate, batch size, regularisation and schedule change the running job (marked on the curves); "
+    "other changes rebuild the network."
+)
+
+# -- inputs: the link's settings on first load, then the panels ---------------------------------------------
+if state.first_visit(PAGE):
+    config, problem = state.config_from_url(PlaygroundConfig)
+    controls.load(config)
+    if problem:
+        st.warning(problem)
+views.presets_bar()
+panel, live = st.columns([1, 2.4], gap="large")
+with panel:
+    data_tab, features_tab, network_tab, training_tab = st.tabs(["Data", "Features", "Network", "Training"])
+    with data_tab:
+        values = controls.data_panel()
+        views.csv_upload()
+    with features_tab:
+        values |= controls.features_panel()
+    with network_tab:
+        values |= controls.network_panel()
+    with training_tab:
+        values |= controls.training_panel(*controls.peek(values))
+config, error = controls.read(values)
+
+# -- compute and show: the job runs in the runtime; the live panel follows it ---------------------------------
+with live:
+    if error:
+        st.error(f"These settings cannot be used: {error}")
+        st.stop()
+    left_out = state.config_to_url(config)
+    live_panel(LiveJob(PAGE, PlaygroundTrainer, unit="epoch"), config, views.render)
+with panel:
+    playground_export.panel(config, left_out)

@@ -70,8 +70,27 @@ def config_from_url(cls: type[C]) -> tuple[C, str | None]:
         return cls(), f"The link's settings were not valid ({exc}) — showing the defaults instead."
 
 
-def config_to_url(config: Config) -> None:
-    """Write the config into the URL, keeping the run id."""
+URL_VALUE_LIMIT = 2000  # characters; longer values (an uploaded data set) stay out of the link
+
+
+def config_to_url(config: Config) -> list[str]:
+    """Write the config into the URL, keeping the run id. Returns the fields left out because
+    they are too long for a link (the config's JSON download carries them)."""
+    left_out = []
     for name, value in config.to_query().items():
-        if st.query_params.get(name) != value:
+        if len(value) > URL_VALUE_LIMIT:
+            left_out.append(name)
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != value:
             st.query_params[name] = value
+    return left_out
+
+
+def first_visit(page: str) -> bool:
+    """True once per browser tab and page: the moment to load the link's settings into the widgets."""
+    marker = f"visited:{page}"
+    if marker in st.session_state:
+        return False
+    st.session_state[marker] = True
+    return True

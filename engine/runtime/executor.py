@@ -101,6 +101,8 @@ class LocalProcessExecutor(Executor):
         ours, theirs = socket.socketpair()
         threads = 1 if kind == "cpu" else 2
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]))
+        # NumPy's BLAS must not start threads of its own either: one worker per core already
+        env.update({name: str(threads) for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")})
         args = [str(theirs.fileno()), kind, str(threads), *map(str, self._settings)]
         process = subprocess.Popen([sys.executable, "-m", "engine.runtime", *args], pass_fds=[theirs.fileno()], env=env)
         theirs.close()
