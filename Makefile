@@ -20,7 +20,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $(VENV)/.runtime-installed $@
 
 run: $(VENV)/.runtime-installed
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m ui.server --server.port $(PORT)
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m ruff check .

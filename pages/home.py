@@ -48,9 +48,9 @@ except ConfigError as exc:
 # -- compute and show: the job runs in the runtime; the panel follows it ----------------------------
 def render(snapshot) -> None:
     fit, loss = st.columns(2)
-    fit.plotly_chart(charts.curve_fit(snapshot.payload), key="home-fit")
+    fit.vega_lite_chart(*charts.curve_fit(snapshot.payload), key="home-fit")
     log_y = loss.toggle("Log-scale loss", value=True, key=state.widget_key(PAGE, "log_y"))
-    loss.plotly_chart(charts.metric_curves(snapshot, ("loss",), unit="epoch", log_y=log_y), key="home-loss")
+    loss.vega_lite_chart(*charts.metric_curves(snapshot, ("loss",), unit="epoch", log_y=log_y), key="home-loss")
 
 
 live_panel(LiveJob(PAGE, CurveFitTrainer, unit="epoch"), config, render)

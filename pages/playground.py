@@ -27,7 +27,7 @@ if state.first_visit(PAGE):
     if problem:
         st.warning(problem)
 views.presets_bar()
-panel, live = st.columns([1, 2.4], gap="large")
+panel, live = st.columns([1.15, 2.4], gap="large")
 with panel:
     data_tab, features_tab, network_tab, training_tab = st.tabs(["Data", "Features", "Network", "Training"])
     with data_tab:
@@ -47,6 +47,7 @@ with live:
         st.error(f"These settings cannot be used: {error}")
         st.stop()
     left_out = state.config_to_url(config)
-    live_panel(LiveJob(PAGE, PlaygroundTrainer, unit="epoch"), config, views.render)
+    views.view_options()
+    live_panel(LiveJob(PAGE, PlaygroundTrainer, unit="epoch"), config, views.render, views.details)
 with panel:
     playground_export.panel(config, left_out)

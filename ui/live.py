@@ -34,10 +34,22 @@ class LiveJob:
     unit: str = "step"  # "epoch", "iteration" ... shown in counters and buttons
     device: str = "cpu"
     max_steps: int | None = None
+    autostart: bool = True  # build the model (paused) as the page opens, so its views show at once
 
 
-def live_panel(job: LiveJob, config: Config, render: Callable[[Snapshot], None], poll_s: float = 0.2) -> None:
-    """Controls and the live view of this page's job, which follows `config`."""
+def live_panel(
+    job: LiveJob,
+    config: Config,
+    render: Callable[[Snapshot], None],
+    details: Callable[[Snapshot], None] | None = None,
+    poll_s: float = 0.05,
+    details_poll_s: float = 0.5,
+) -> None:
+    """Controls and the live view of this page's job, which follows `config`.
+
+    `render` draws what must move smoothly (redrawn as fast as the browser takes it, ~5×/s);
+    `details`, if given, draws what can lag a little (curves, tabs) in a second fragment
+    redrawn twice a second, so the fast view does not wait for it."""
     try:
         runtime = get_runtime()
     except DeviceError as exc:
@@ -46,6 +58,11 @@ def live_panel(job: LiveJob, config: Config, render: Callable[[Snapshot], None],
     if message := state.take_flash(job.page):
         getattr(st, message[0])(message[1])
     run_id = _current_run(job, config)
+    if run_id is None and job.autostart:
+        try:
+            run_id = _start(job, config, run=False)
+        except (RuntimeLimitError, ConfigError) as exc:
+            st.warning(str(exc))
     _controls(job, config, run_id)
     if run_id is None:
         st.info("Press **Run** to start training. Settings can change while it runs.")
@@ -64,7 +81,18 @@ def live_panel(job: LiveJob, config: Config, render: Callable[[Snapshot], None],
         if (snap.state is JobState.RUNNING) != running:
             st.rerun()  # state changed under us (finished, failed, idle-paused): redraw controls
 
+    @st.fragment(run_every=details_poll_s if running else None, key=f"live-details-{job.page}")
+    def follow_details() -> None:
+        try:
+            snap = runtime.snapshot(run_id)
+        except UnknownRunError:
+            return
+        if snap.payload:
+            details(snap)
+
     follow()
+    if details is not None:
+        follow_details()
 
 
 def _current_run(job: LiveJob, config: Config) -> str | None:
@@ -200,7 +228,10 @@ def _status(job: LiveJob, snap: Snapshot) -> None:
     if snap.state is JobState.RUNNING and snap.steps_per_s:
         parts.append(f"{snap.steps_per_s:,.0f} {job.unit}s/s")
     st.markdown(" · ".join(parts))
+    # One slot whatever the state: a live view keeps the same element structure from redraw to
+    # redraw, or Streamlit shows stale copies of everything below while it redraws (the page jumps).
+    message = st.empty()
     if snap.state is JobState.FAILED:
-        st.error(f"Training stopped: {snap.reason} The last good state is shown below.", icon=":material/error:")
+        message.error(f"Training stopped: {snap.reason} The last good state is shown below.", icon=":material/error:")
     elif snap.reason and snap.state is not JobState.RUNNING:
-        st.info(snap.reason, icon=":material/info:")
+        message.info(snap.reason, icon=":material/info:")

@@ -1,7 +1,12 @@
-"""Figures of the Playground page: pure functions from a snapshot's payload to Plotly figures.
+"""Figures of the Playground page: pure functions from a snapshot's payload to images and charts.
 
-Colours follow TensorFlow Playground: orange for negative / class 0, blue for positive /
-class 1, white around zero; more classes get a categorical palette.
+The two views that redraw five times a second while training — the decision boundary and the
+network diagram — are drawn here as PNG images (an image element swaps its picture in place;
+see ui/charts.py for why not Plotly), returned as `data:` URIs: a media file would be deleted
+by the next redraw, sometimes before the browser fetched it (a broken image), and Streamlit
+would re-encode it as JPEG. They are drawn at twice their size and scaled down, so lines and
+dots are smooth. Colours follow TensorFlow Playground: orange for negative / class 0,
+blue for positive / class 1, white around zero; more classes get a categorical palette.
 """
 
 from __future__ import annotations
@@ -11,184 +16,172 @@ import io
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import plotly.graph_objects as go
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from engine.data2d import EXTENT
-from engine.metrics import Report
-from ui.charts import PALETTE
+from ui.charts import PALETTE, Chart
 
 ORANGE, BLUE, WHITE = np.array([245, 147, 34]), np.array([8, 119, 189]), np.array([255, 255, 255])
 CLASS_COLOURS = np.array([[245, 147, 34], [8, 119, 189], [22, 163, 74], [147, 51, 234], [220, 38, 38]])
-DIVERGING = [[0.0, "#f59322"], [0.5, "#ffffff"], [1.0, "#0877bd"]]
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=30, b=10))
+SCALE = 2  # draw at 2× and scale down: anti-aliasing for PIL's lines and circles
 
 
-def _diverging_rgb(values: np.ndarray) -> np.ndarray:
-    """Values in [-1, 1] to RGB: orange → white → blue."""
-    v = np.clip(values, -1.0, 1.0)[..., None]
+def _font(size: int) -> ImageFont.ImageFont:
+    return ImageFont.load_default(size=size * SCALE)
+
+
+def _png(image: Image.Image, photo: bool = False) -> str:
+    """The image scaled down from its drawing size, as a data URI for st.image: PNG for flat
+    drawings, JPEG (quality 90) for smooth surfaces — a quarter of the bytes, five times a second."""
+    image = image.resize((image.width // SCALE, image.height // SCALE), Image.Resampling.BILINEAR)
+    buffer = io.BytesIO()
+    if photo:
+        image.save(buffer, format="JPEG", quality=90)
+    else:
+        image.save(buffer, format="PNG", compress_level=3)
+    kind = "jpeg" if photo else "png"
+    return f"data:image/{kind};base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def diverging_rgb(values: np.ndarray, strength: float = 1.0) -> np.ndarray:
+    """Values in [-1, 1] to RGB: orange → white → blue (strength < 1 gives paler colours)."""
+    v = np.clip(values, -1.0, 1.0)[..., None] * strength
     rgb = np.where(v < 0, WHITE + (ORANGE - WHITE) * -v, WHITE + (BLUE - WHITE) * v)
     return rgb.astype(np.uint8)
 
 
-def boundary(payload: Mapping, show_test: bool = True, discretize: bool = False, height: int = 420) -> go.Figure:
-    """The network's output over the input plane with the training (and test) points on top."""
-    xs, z, k = payload["grid_xs"], np.asarray(payload["boundary"]), payload["n_classes"]
-    fig = go.Figure()
+# -- the decision boundary --------------------------------------------------------------------------------
+def surface_rgb(payload: Mapping, discretize: bool = False) -> np.ndarray:
+    """The network's output over the plane as an RGB array, top row = largest x₂."""
+    z, k = np.asarray(payload["boundary"], dtype=float), payload["n_classes"]
     if k > 2:
-        steps = []
-        for c in range(k):
-            colour = "rgb({},{},{})".format(*CLASS_COLOURS[c])
-            steps += [[c / k, colour], [(c + 1) / k, colour]]
-        fig.add_trace(go.Heatmap(x=xs, y=xs, z=payload["boundary_class"], customdata=z, colorscale=steps, zmin=-0.5,
-                                 zmax=k - 0.5, opacity=0.45, showscale=False,
-                                 hovertemplate="x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>class %{z} (p %{customdata:.2f})<extra></extra>"))
-    else:
-        regression = k == 0
-        shown = (z >= 0.5).astype(float) if discretize and not regression else z
-        scale = dict(zmin=-1.0, zmax=1.0) if regression else dict(zmin=0.0, zmax=1.0)
-        fig.add_trace(go.Heatmap(x=xs, y=xs, z=shown, colorscale=DIVERGING, opacity=0.75, showscale=False,
-                                 hovertemplate="x₁ %{x:.2f}<br>x₂ %{y:.2f}<br>output %{z:.3f}<extra></extra>", **scale))
-    parts = [("train", "circle", "white")] + ([("test", "circle-open", "black")] if show_test else [])
-    for part, symbol, outline in parts:
+        confidence = np.ones_like(z) if discretize else np.clip((z - 1.0 / k) / (1.0 - 1.0 / k), 0, 1)
+        rgb = WHITE + (CLASS_COLOURS[np.asarray(payload["boundary_class"])] - WHITE) * (0.55 * confidence)[..., None]
+        return rgb.astype(np.uint8)[::-1]
+    v = z if k == 0 else 2.0 * z - 1.0
+    if discretize and k:
+        v = np.sign(v)
+    return diverging_rgb(v, strength=0.75)[::-1]
+
+
+def _point_colours(y: np.ndarray, k: int) -> np.ndarray:
+    return diverging_rgb(np.asarray(y, dtype=float)) if k == 0 else CLASS_COLOURS[np.asarray(y, dtype=int)]
+
+
+def boundary_png(payload: Mapping, show_test: bool = True, discretize: bool = False, size: int = 380) -> str:
+    """The output surface with the training points (filled) and test points (dark outline)."""
+    s, left, bottom, top = size * SCALE, 34 * SCALE, 26 * SCALE, 8 * SCALE
+    image = Image.new("RGB", (left + s + top, top + s + bottom), "white")
+    surface = Image.fromarray(surface_rgb(payload, discretize)).resize((s, s), Image.Resampling.BILINEAR)
+    image.paste(surface, (left, top))
+    draw = ImageDraw.Draw(image)
+
+    def pixel(x1: np.ndarray, x2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return left + (x1 + EXTENT) / (2 * EXTENT) * s, top + (EXTENT - x2) / (2 * EXTENT) * s
+
+    parts = [("train", "white")] + ([("test", "#111827")] if show_test else [])
+    r = 3.5 * SCALE
+    for part, outline in parts:
         x, y = np.asarray(payload[f"{part}_x"]), np.asarray(payload[f"{part}_y"])
         if not len(x):
             continue
-        if k == 0:
-            colour = _diverging_rgb(y)
-            colours = [f"rgb({r},{g},{b})" for r, g, b in colour]
-        else:
-            colours = [f"rgb({r},{g},{b})" for r, g, b in CLASS_COLOURS[y]]
-        fig.add_trace(go.Scatter(x=x[:, 0], y=x[:, 1], mode="markers", name=f"{part} ({len(x)})",
-                                 marker=dict(color=colours, size=6, symbol=symbol, line=dict(color=outline, width=1)),
-                                 hovertemplate=f"{part}<br>x₁ %{{x:.2f}}<br>x₂ %{{y:.2f}}<extra></extra>"))
-    fig.update_xaxes(range=[-EXTENT, EXTENT], title="x₁", constrain="domain")
-    fig.update_yaxes(range=[-EXTENT, EXTENT], title="x₂", scaleanchor="x", constrain="domain")
-    fig.update_layout(height=height, showlegend=True, legend=dict(orientation="h", y=1.08), **_LAYOUT)
-    return fig
+        px, py = pixel(x[:, 0], x[:, 1])
+        for cx, cy, colour in zip(px, py, _point_colours(y, payload["n_classes"]), strict=True):
+            draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=tuple(int(c) for c in colour), outline=outline, width=SCALE)
+    draw.rectangle((left, top, left + s, top + s), outline="#9ca3af", width=SCALE)
+    font = _font(11)
+    for tick in (-6, -3, 0, 3, 6):
+        tx, ty = pixel(np.array(tick, float), np.array(tick, float))
+        draw.text((float(tx), top + s + 4 * SCALE), str(tick), fill="#4b5563", font=font, anchor="mt")
+        draw.text((left - 5 * SCALE, float(ty)), str(tick), fill="#4b5563", font=font, anchor="rm")
+    return _png(image, photo=True)
 
 
-def _png(rgb: np.ndarray) -> str:
-    """An RGB array as a PNG data URI: a few kB instead of a million numbers in the figure's JSON."""
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).save(buffer, format="PNG", optimize=False)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def _thumbnail(unit: np.ndarray, size: int) -> np.ndarray:
-    """A unit's preview as an RGB tile: normalised by its largest magnitude, nearest-neighbour scaled."""
+# -- the network diagram -----------------------------------------------------------------------------------
+def _tile(unit: np.ndarray, size: int) -> Image.Image:
     peak = float(np.abs(unit).max()) or 1.0
-    tile = _diverging_rgb(unit[::-1] / peak)
-    factor = max(1, size // unit.shape[0])
-    return np.kron(tile, np.ones((factor, factor, 1), dtype=np.uint8))
+    return Image.fromarray(diverging_rgb(unit[::-1] / peak)).resize((size, size), Image.Resampling.NEAREST)
 
 
-def network(payload: Mapping, labels: Sequence[str], max_links: int = 400, height: int = 420) -> go.Figure:
-    """The network as thumbnails of what each unit computes, linked by weights (blue positive,
-    orange negative, width by magnitude). Hover a unit for its bias and weights."""
-    layers = payload["previews"]  # inputs, hidden..., output: (units, r, r)
-    weights, biases = payload["weights"], payload["biases"]
+def network_png(payload: Mapping, labels: Sequence[str], max_links: int = 400, width: int = 620) -> str:
+    """Each unit as a thumbnail of what it computes over the plane, linked by its weights: blue
+    positive, orange negative, thickness by magnitude (the largest `max_links` per layer)."""
+    layers, weights = payload["previews"], payload["weights"]
     tallest = max(len(layer) for layer in layers)
-    size = int(np.clip(480 // tallest, 8, 48))
-    tile = _thumbnail(layers[0][0], size).shape[0]
-    gap_y, gap_x = max(tile // 3, 3), tile * 3
-    height_px = tallest * (tile + gap_y)
-    width_px = len(layers) * tile + (len(layers) - 1) * gap_x
-    canvas = np.full((height_px, width_px, 3), 255, dtype=np.uint8)
-    centres: list[list[tuple[float, float]]] = []
+    tile = int(np.clip(300 // tallest, 6, 40)) * SCALE
+    gap_y = max(tile // 4, 2 * SCALE)
+    column_gap = (width * SCALE - len(layers) * tile - 60 * SCALE) // max(len(layers) - 1, 1)
+    height = tallest * (tile + gap_y) + 30 * SCALE
+    image = Image.new("RGB", (width * SCALE, height), "white")
+    draw = ImageDraw.Draw(image)
+    x_left = 50 * SCALE
+    centres = []
     for l, layer in enumerate(layers):
-        x0 = l * (tile + gap_x)
-        top = (height_px - len(layer) * (tile + gap_y)) // 2
-        column = []
-        for u, unit in enumerate(layer):
-            y0 = top + u * (tile + gap_y)
-            canvas[y0 : y0 + tile, x0 : x0 + tile] = _thumbnail(unit, size)[:tile, :tile]
-            column.append((x0, y0 + tile / 2))
-        centres.append(column)
-    fig = go.Figure(go.Image(source=_png(canvas), hoverinfo="skip"))
+        top = (height - 24 * SCALE - len(layer) * (tile + gap_y)) // 2
+        centres.append([(x_left + l * (tile + column_gap), top + u * (tile + gap_y)) for u in range(len(layer))])
     for l, W in enumerate(weights):
         flat = np.abs(W).ravel()
         if not flat.size:
             continue
-        keep = np.argsort(flat)[-max_links:]
-        peak = flat.max() or 1.0
-        for sign, colour in ((1, "rgba(8,119,189,0.55)"), (-1, "rgba(245,147,34,0.55)")):
-            for width in (1, 2.5, 4.5):
-                xs, ys = [], []
-                for index in keep:
-                    j, i = divmod(int(index), W.shape[1])
-                    w = W[j, i]
-                    bucket = 1 if abs(w) < peak / 3 else (2.5 if abs(w) < 2 * peak / 3 else 4.5)
-                    if np.sign(w) != sign or bucket != width:
-                        continue
-                    (xa, ya), (xb, yb) = centres[l][i], centres[l + 1][j]
-                    xs += [xa + tile, xb, None]
-                    ys += [ya, yb, None]
-                if xs:
-                    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=width),
-                                             hoverinfo="skip", showlegend=False))
-    fig.add_trace(_unit_markers(centres, tile, weights, biases, labels))
-    fig.update_xaxes(visible=False, range=[-tile * 0.2, width_px + tile * 0.2])
-    fig.update_yaxes(visible=False, range=[height_px, 0])
-    fig.update_layout(height=height, **_LAYOUT, showlegend=False)
-    return fig
+        peak = float(flat.max()) or 1.0
+        for index in np.argsort(flat)[-max_links:]:
+            j, i = divmod(int(index), W.shape[1])
+            w = float(W[j, i])
+            (xa, ya), (xb, yb) = centres[l][i], centres[l + 1][j]
+            colour = (8, 119, 189) if w >= 0 else (245, 147, 34)
+            draw.line((xa + tile, ya + tile / 2, xb, yb + tile / 2), fill=colour, width=max(SCALE, round(4 * SCALE * abs(w) / peak)))
+    for l, layer in enumerate(layers):
+        for (x, y), unit in zip(centres[l], layer, strict=True):
+            image.paste(_tile(unit, tile), (x, y))
+            draw.rectangle((x, y, x + tile, y + tile), outline="#d1d5db", width=1)
+    font = _font(11)
+    for u, label in enumerate(labels[: len(layers[0])]):
+        x, y = centres[0][u]
+        draw.text((x - 6 * SCALE, y + tile / 2), label, fill="#374151", font=font, anchor="rm")
+    names = ["inputs"] + [f"layer {l} ({len(layer)})" for l, layer in enumerate(layers[1:-1], start=1)] + ["output"]
+    for l, name in enumerate(names):
+        draw.text((centres[l][0][0] + tile / 2, height - 12 * SCALE), name, fill="#6b7280", font=font, anchor="mm")
+    return _png(image)
 
 
-def _unit_markers(centres, tile, weights, biases, labels) -> go.Scatter:
-    xs, ys, text, ids = [], [], [], []
-    for l, column in enumerate(centres):
-        for u, (x, y) in enumerate(column):
-            xs.append(x + tile / 2)
-            ys.append(y)
-            ids.append(f"{l}:{u}")
-            if l == 0:
-                text.append(f"input {labels[u]}")
-                continue
-            w_in, b = weights[l - 1][u], biases[l - 1][u]
-            shown = ", ".join(f"{v:.2f}" for v in w_in[:8]) + (" …" if len(w_in) > 8 else "")
-            name = "output" if l == len(centres) - 1 else f"layer {l}, unit {u + 1}"
-            text.append(f"{name}<br>bias {b:.3f}<br>weights in: {shown}")
-    return go.Scatter(x=xs, y=ys, mode="markers", customdata=ids, text=text, hovertemplate="%{text}<extra></extra>",
-                      marker=dict(size=tile, color="rgba(0,0,0,0)", symbol="square"))
+def unit_png(unit: np.ndarray, size: int = 200) -> str:
+    """One unit's preview, large."""
+    return _png(_tile(unit, size * SCALE))
 
 
-def large_preview(unit: np.ndarray, title: str) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=unit, colorscale=DIVERGING, zmid=0, showscale=True))
-    fig.update_layout(title=title, height=260, **_LAYOUT)
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, scaleanchor="x")
-    return fig
+# -- charts for the tabs (Vega-Lite: they redraw in place) ------------------------------------------------------
+def roc(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float, float]) -> Chart:
+    data = {"fpr": fpr.tolist() + [point[0]], "tpr": tpr.tolist() + [point[1]], "kind": ["curve"] * len(fpr) + ["threshold"]}
+    spec = {
+        "height": 240, "title": f"ROC curve (AUC {auc:.3f}); the dot is the chosen threshold",
+        "encoding": {"x": {"field": "fpr", "type": "quantitative", "title": "false-positive rate", "scale": {"domain": [0, 1]}},
+                     "y": {"field": "tpr", "type": "quantitative", "title": "true-positive rate", "scale": {"domain": [0, 1]}}},
+        "layer": [{"transform": [{"filter": "datum.kind == 'curve'"}],
+                   "mark": {"type": "line", "color": PALETTE[0], "interpolate": "step-after"}},
+                  {"transform": [{"filter": "datum.kind == 'threshold'"}], "mark": {"type": "circle", "size": 90, "color": PALETTE[1]}}],
+    }
+    return data, spec
 
 
-def confusion(report: Report, class_names: Sequence[str]) -> go.Figure:
-    fig = go.Figure(go.Heatmap(z=report.confusion, x=list(class_names), y=list(class_names), colorscale="Blues",
-                               text=report.confusion, texttemplate="%{text}", showscale=False))
-    fig.update_layout(height=260, **_LAYOUT)
-    fig.update_xaxes(title="predicted")
-    fig.update_yaxes(title="true", autorange="reversed")
-    return fig
-
-
-def roc(fpr: np.ndarray, tpr: np.ndarray, auc: float, threshold_point: tuple[float, float]) -> go.Figure:
-    fig = go.Figure([go.Scatter(x=fpr, y=tpr, mode="lines", name=f"ROC (AUC {auc:.3f})", line=dict(color=PALETTE[0])),
-                     go.Scatter(x=[0, 1], y=[0, 1], mode="lines", line=dict(dash="dot", color="#9ca3af"), showlegend=False),
-                     go.Scatter(x=[threshold_point[0]], y=[threshold_point[1]], mode="markers", name="threshold",
-                                marker=dict(size=10, color=PALETTE[1]))])
-    fig.update_layout(height=260, xaxis_title="false-positive rate", yaxis_title="true-positive rate", **_LAYOUT)
-    return fig
-
-
-def weight_histograms(weights: Sequence[np.ndarray]) -> go.Figure:
-    fig = go.Figure()
+def weight_histograms(weights: Sequence[np.ndarray], bins: int = 30) -> Chart:
+    everything = np.concatenate([W.ravel() for W in weights]) if weights else np.zeros(1)
+    edges = np.linspace(everything.min(), everything.max() + 1e-12, bins + 1)
+    data = {"weight": [], "count": [], "layer": []}
     for l, W in enumerate(weights, start=1):
-        fig.add_trace(go.Histogram(x=W.ravel(), name=f"W[{l}]", opacity=0.6, nbinsx=40))
-    fig.update_layout(barmode="overlay", height=260, xaxis_title="weight", **_LAYOUT)
-    return fig
+        counts, _ = np.histogram(W.ravel(), edges)
+        data["weight"] += ((edges[:-1] + edges[1:]) / 2).tolist()
+        data["count"] += counts.tolist()
+        data["layer"] += [f"W[{l}]"] * bins
+    spec = {"height": 220, "title": "Weights per layer", "mark": {"type": "bar", "opacity": 0.6},
+            "encoding": {"x": {"field": "weight", "type": "quantitative", "bin": {"binned": True}},
+                         "y": {"field": "count", "type": "quantitative", "stack": None},
+                         "color": {"field": "layer", "type": "nominal", "title": None}}}
+    return data, spec
 
 
-def layer_bars(values: np.ndarray, title: str, yaxis: str, log: bool = False) -> go.Figure:
-    fig = go.Figure(go.Bar(x=[f"layer {i}" for i in range(1, len(values) + 1)], y=values, marker_color=PALETTE[0]))
-    fig.update_layout(title=title, height=240, yaxis_title=yaxis, **_LAYOUT)
-    if log:
-        fig.update_yaxes(type="log")
-    return fig
+def layer_bars(values: np.ndarray, title: str, unit: str) -> Chart:
+    data = {"layer": [f"layer {l}" for l in range(1, len(values) + 1)], "value": np.nan_to_num(values).tolist()}
+    spec = {"height": 180, "title": title, "mark": {"type": "bar", "color": PALETTE[0]},
+            "encoding": {"x": {"field": "layer", "type": "nominal", "title": None, "sort": None},
+                         "y": {"field": "value", "type": "quantitative", "title": unit, "scale": {"domain": [0, 100]}}}}
+    return data, spec

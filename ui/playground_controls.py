@@ -99,14 +99,15 @@ def network_panel() -> dict[str, Any]:
         st.session_state.setdefault(key("activations", i), "tanh")
         st.session_state.setdefault(key("keep_probs", i), 1.0)
         st.session_state.setdefault(key("batch_norm", i), False)
-        width, act, keep, bn = st.columns([1.1, 1.4, 1.2, 0.7], vertical_alignment="bottom")
-        hidden.append(width.number_input(f"Layer {i + 1}", 1, MAX_WIDTH, key=key("hidden", i)))
-        activations.append(act.selectbox("activation", list(FUNCTIONS), format_func=ACTIVATION_LABELS.get,
-                                         key=key("activations", i), label_visibility="collapsed"))
-        keeps.append(keep.select_slider("keep", _options((0.5, 0.6, 0.7, 0.8, 0.9, 1.0), st.session_state[key("keep_probs", i)]),
-                                        key=key("keep_probs", i), label_visibility="collapsed",
-                                        format_func=lambda v: "no dropout" if v == 1.0 else f"keep {v:g}"))
-        norms.append(bn.checkbox("BN", key=key("batch_norm", i), help="Batch normalisation before the activation"))
+        st.markdown(f"**Layer {i + 1}**")
+        width, act = st.columns([1, 1.3])
+        hidden.append(width.number_input("neurons", 1, MAX_WIDTH, key=key("hidden", i)))
+        activations.append(act.selectbox("activation", list(FUNCTIONS), format_func=ACTIVATION_LABELS.get, key=key("activations", i)))
+        keep, bn = st.columns([1.3, 1], vertical_alignment="bottom")
+        keeps.append(keep.selectbox("dropout", _options((0.5, 0.6, 0.7, 0.8, 0.9, 1.0), st.session_state[key("keep_probs", i)]),
+                                    key=key("keep_probs", i), label_visibility="collapsed",
+                                    format_func=lambda v: "no dropout" if v == 1.0 else f"dropout: keep {v:g}"))
+        norms.append(bn.checkbox("batch norm", key=key("batch_norm", i), help="Batch normalisation before the activation"))
     left, right = st.columns(2)
     init = left.selectbox("Initialisation", INITS, format_func=INIT_LABELS.get, key=key("init"))
     residual = right.toggle("Residual", key=key("residual"), help="Add each layer's input to its output when the widths match.")

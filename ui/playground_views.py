@@ -6,15 +6,17 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from engine.config import ConfigError
 from engine.data2d import DataError, parse_csv
 from engine.features import FEATURE_LABELS
 from engine.metrics import predict, report, roc_curve
 from engine.playground.config import CUSTOM, PlaygroundConfig
 from engine.playground.presets import PRESETS
 from engine.runtime import Snapshot
-from ui import charts
+from ui import charts, state
 from ui import playground_charts as pc
 from ui import playground_controls as controls
+from ui.charts import PALETTE
 
 PAGE = "playground"
 PINNED = "playground.pinned"
@@ -27,25 +29,40 @@ def render(snap: Snapshot) -> None:
         st.info("Building the network…")
         return
     _counters(snap)
-    diagram, plane = st.columns([1.2, 1], gap="medium")
+    diagram, plane = st.columns([1.25, 1], gap="medium")
     with diagram:
         st.markdown("**Network** · each square shows what a unit computes over the input plane")
-        labels = [FEATURE_LABELS[f] for f in p["features"]]
-        event = st.plotly_chart(pc.network(p, labels), key="pg-network", on_select="rerun", selection_mode="points",
-                                config={"displayModeBar": False})
-        _selected_unit(p, event)
+        st.image(pc.network_png(p, [FEATURE_LABELS[f] for f in p["features"]]), width="stretch")
     with plane:
-        show_test = st.toggle("Show test points", value=True, key=f"{PAGE}.show_test")
-        discrete = st.toggle("Discretise output", value=False, key=f"{PAGE}.discretize", disabled=p["n_classes"] == 0)
-        st.plotly_chart(pc.boundary(p, show_test, discrete), key="pg-boundary", config={"displayModeBar": False})
+        st.markdown("**Output** over the plane · filled dots: training points, outlined: test points")
+        show_test = st.session_state.get(f"{PAGE}.show_test", True)
+        discrete = st.session_state.get(f"{PAGE}.discretize", False)
+        st.image(pc.boundary_png(p, show_test, discrete), width="stretch")
+
+
+def view_options() -> None:
+    """The output view's switches (outside the live view, so its fast redraws carry no widgets)."""
+    left, right = st.columns(2)
+    left.toggle("Show test points", value=True, key=f"{PAGE}.show_test")
+    right.toggle("Discretise output", value=False, key=f"{PAGE}.discretize", help="Show the predicted class instead of the probability.")
+
+
+def details(snap: Snapshot) -> None:
+    """Curves, the unit inspector and tabs: redrawn twice a second, apart from the fast view."""
+    p = snap.payload
+    _unit_inspector(p)
     _curves(snap)
-    metrics, health, compare = st.tabs(["Metrics", "Training health", "Compare"])
-    with metrics:
-        _metrics(p)
-    with health:
-        _health(snap)
-    with compare:
-        _compare(snap)
+    # only the open tab is computed and sent: the others cost nothing while training
+    metrics, health, compare = st.tabs(["Metrics", "Training health", "Compare"], key=f"{PAGE}.tab", on_change="rerun")
+    if metrics.open:
+        with metrics:
+            _metrics(p)
+    if health.open:
+        with health:
+            _health(snap)
+    if compare.open:
+        with compare:
+            _compare(snap)
 
 
 def _counters(snap: Snapshot) -> None:
@@ -56,32 +73,51 @@ def _counters(snap: Snapshot) -> None:
     cols[2].metric("Train loss", f"{snap.latest('loss'):.4f}")
     cols[3].metric("Test loss", f"{snap.latest('test_loss'):.4f}")
     cols[4].metric("Learning rate now", f"{p['learning_rate_now']:.3g}")
-    for note in p["diagnosis"]:
-        st.warning(note, icon=":material/stethoscope:")
+    if p["epoch"] == 0:
+        st.caption("The untrained network: press Run or Step to train it.")
+    with st.container():  # a fixed slot for a varying number of notes (see ui/live.py: _status)
+        for note in p["diagnosis"]:
+            st.warning(note, icon=":material/stethoscope:")
 
 
-def _selected_unit(p: dict, event) -> None:
-    points = event.get("selection", {}).get("points", []) if event else []
-    ids = [pt["customdata"] for pt in points if isinstance(pt.get("customdata"), str)]
-    if not ids:
-        st.caption("Hover a unit for its weights and bias; click it for a large preview.")
+def _unit_names(p: dict) -> list[str]:
+    names = [f"input {FEATURE_LABELS[f]}" for f in p["features"]]
+    for l, layer in enumerate(p["previews"][1:-1], start=1):
+        names += [f"layer {l}, unit {u}" for u in range(1, len(layer) + 1)]
+    return names + [f"output {u}" if len(p["previews"][-1]) > 1 else "output" for u in range(1, len(p["previews"][-1]) + 1)]
+
+
+def _unit_inspector(p: dict) -> None:
+    """Pick a unit: its preview, large, with its incoming weights and bias."""
+    names = _unit_names(p)
+    choice = st.selectbox("Inspect a unit", ["—", *names], key=f"{PAGE}.unit")
+    if choice == "—" or choice not in names:
         return
-    layer, unit = (int(v) for v in ids[0].split(":"))
-    title = "input" if layer == 0 else ("output" if layer == len(p["previews"]) - 1 else f"layer {layer}, unit {unit + 1}")
-    st.plotly_chart(pc.large_preview(p["previews"][layer][unit], title), key="pg-unit")
+    index, layer = names.index(choice), 0
+    while index >= len(p["previews"][layer]):
+        index -= len(p["previews"][layer])
+        layer += 1
+    picture, numbers = st.columns([1, 1.4])
+    picture.image(pc.unit_png(p["previews"][layer][index]), caption=choice)
+    if layer:
+        weights = p["weights"][layer - 1][index]
+        sources = ([FEATURE_LABELS[f] for f in p["features"]] if layer == 1
+                   else [f"layer {layer - 1}, unit {i}" for i in range(1, len(weights) + 1)])
+        numbers.dataframe({"from": sources, "weight": np.round(weights, 4)}, hide_index=True, height=180)
+        numbers.caption(f"bias b = {p['biases'][layer - 1][index]:.4f}")
 
 
 def _curves(snap: Snapshot) -> None:
     left, right = st.columns(2)
-    log_y = left.toggle("Log-scale loss", value=False, key=f"{PAGE}.log_y")
-    fig = charts.metric_curves(snap, ("loss", "test_loss"), unit="epoch", log_y=log_y, title="Loss")
     best = snap.payload["best_test_epoch"]
-    if best:
-        fig.add_vline(x=best, line=dict(color="#16a34a", dash="dash", width=1),
-                      annotation_text=f"best test epoch {best}", annotation_position="top left")
-    left.plotly_chart(fig, key="pg-loss")
+    marks = [(best, f"best test epoch {best}")] if best else []
+    log_y = st.session_state.get(f"{PAGE}.log_y", False)
+    left.vega_lite_chart(*charts.metric_curves(snap, ("loss", "test_loss"), unit="epoch", log_y=log_y, title="Loss", marks=marks),
+                         key="pg-loss")
+    left.toggle("Log-scale loss", value=False, key=f"{PAGE}.log_y")
     if snap.payload["n_classes"]:
-        right.plotly_chart(charts.metric_curves(snap, ("accuracy", "test_accuracy"), unit="epoch", title="Accuracy"), key="pg-acc")
+        right.vega_lite_chart(*charts.metric_curves(snap, ("accuracy", "test_accuracy"), unit="epoch", title="Accuracy"),
+                              key="pg-acc")
 
 
 def _metrics(p: dict) -> None:
@@ -102,31 +138,35 @@ def _metrics(p: dict) -> None:
     rep = report(y, predict(scores, threshold), k)
     names = [f"class {c}" for c in range(k)]
     table, matrix = st.columns([1.3, 1])
-    table.dataframe({"class": names, "precision": rep.precision.round(3), "recall": rep.recall.round(3),
-                     "F1": rep.f1.round(3), "points": rep.support}, hide_index=True)
+    rows = "".join(f"| {n} | {p_:.3f} | {r:.3f} | {f:.3f} | {s} |\n"
+                   for n, p_, r, f, s in zip(names, rep.precision, rep.recall, rep.f1, rep.support, strict=True))
+    table.markdown("| class | precision | recall | F1 | points |\n|---|---|---|---|---|\n" + rows)
     table.caption(f"Accuracy {rep.accuracy:.3f}. Precision = TP/(TP+FP), recall = TP/(TP+FN), "
                   "F1 = 2PR/(P+R). With imbalanced classes accuracy can look good while the minority's recall is poor.")
-    matrix.plotly_chart(pc.confusion(rep, names), key="pg-confusion")
+    header = "| true ╲ predicted | " + " | ".join(names) + " |\n|---|" + "---|" * k + "\n"
+    body = "".join(f"| **{n}** | " + " | ".join(str(v) for v in rep.confusion[c]) + " |\n" for c, n in enumerate(names))
+    matrix.markdown("**Confusion matrix**\n\n" + header + body)
     if k == 2:
         fpr, tpr, auc = roc_curve(y, scores)
         negatives, positives = max(int((y == 0).sum()), 1), max(int((y == 1).sum()), 1)
         point = (float(rep.confusion[0, 1]) / negatives, float(rep.confusion[1, 1]) / positives)
-        st.plotly_chart(pc.roc(fpr, tpr, auc, point), key="pg-roc")
+        st.vega_lite_chart(*pc.roc(fpr, tpr, auc, point), key="pg-roc")
 
 
 def _health(snap: Snapshot) -> None:
     p = snap.payload
-    layers = len(p["weights"])
-    names = tuple(f"grad_norm_{l}" for l in range(1, layers + 1))
-    st.plotly_chart(charts.metric_curves(snap, names, unit="epoch", log_y=True, title="Gradient norm ‖∂L/∂W[l]‖ per layer"),
-                    key="pg-gradnorms")
+    names = tuple(f"grad_norm_{l}" for l in range(1, len(p["weights"]) + 1))
+    title = "Gradient norm ‖∂L/∂W[l]‖ per layer (last mini-batch of each epoch)"
+    st.vega_lite_chart(*charts.metric_curves(snap, names, unit="epoch", log_y=True, title=title), key="pg-gradnorms")
+    st.vega_lite_chart(*charts.metric_curves(snap, ("learning_rate",), unit="epoch", title="Learning rate used", height=160),
+                       key="pg-lr")
     left, right = st.columns(2)
-    left.plotly_chart(pc.weight_histograms(p["weights"]), key="pg-hist")
+    left.vega_lite_chart(*pc.weight_histograms(p["weights"]), key="pg-hist")
     dead, saturated = np.asarray(p["dead_percent"]), np.asarray(p["saturated_percent"])
     if np.isfinite(dead).any():
-        right.plotly_chart(pc.layer_bars(np.nan_to_num(dead), "Dead ReLU units", "% of units"), key="pg-dead")
+        right.vega_lite_chart(*pc.layer_bars(dead, "Dead ReLU units", "% of units"), key="pg-dead")
     if np.isfinite(saturated).any():
-        right.plotly_chart(pc.layer_bars(np.nan_to_num(saturated), "Saturated activations", "% of activations"), key="pg-sat")
+        right.vega_lite_chart(*pc.layer_bars(saturated, "Saturated activations", "% of activations"), key="pg-sat")
     small = sum(int((np.abs(W) < 1e-3).sum()) for W in p["weights"])
     total = sum(W.size for W in p["weights"])
     right.caption(f"{small} of {total} weights are near zero (|w| < 0.001).")
@@ -141,13 +181,18 @@ def _compare(snap: Snapshot) -> None:
         return
     left, right = st.columns(2)
     left.markdown(f"**Pinned** · epoch {pinned.payload['epoch']}, test loss {pinned.latest('test_loss'):.4f}")
-    left.plotly_chart(pc.boundary(pinned.payload, height=320), key="pg-pinned")
+    left.image(pc.boundary_png(pinned.payload, size=300))
     right.markdown(f"**Current** · epoch {snap.payload['epoch']}, test loss {snap.latest('test_loss'):.4f}")
-    right.plotly_chart(pc.boundary(snap.payload, height=320), key="pg-current")
-    fig = charts.metric_curves(snap, ("test_loss",), unit="epoch", title="Test loss: current (solid) vs pinned (dotted)")
+    right.image(pc.boundary_png(snap.payload, size=300))
+    data, spec = charts.metric_curves(snap, ("test_loss",), unit="epoch", title="Test loss: current and pinned")
     steps, values = pinned.metric("test_loss")
-    fig.add_scatter(x=steps, y=values, mode="lines", name="pinned test loss", line=dict(dash="dot", color="#6b7280"))
-    st.plotly_chart(fig, key="pg-compare")
+    data["step"] += steps.tolist()
+    data["value"] += values.tolist()
+    data["series"] += ["pinned test loss"] * len(steps)
+    data["kind"] += ["curve"] * len(steps)
+    data["label"] += [""] * len(steps)
+    spec["layer"][0]["encoding"]["color"]["scale"] = {"domain": ["test loss", "pinned test loss"], "range": [PALETTE[1], "#6b7280"]}
+    st.vega_lite_chart(data, spec, key="pg-compare")
 
 
 # -- side panels ---------------------------------------------------------------------------------------
@@ -159,31 +204,38 @@ def presets_bar() -> None:
     st.caption(PRESETS[name].story)
 
 
-def csv_upload() -> None:
-    upload = st.file_uploader("Your own data (CSV: x1, x2, label)", type=["csv", "txt"], key=f"{PAGE}.csv")
-    if upload is None or st.session_state.get(f"{PAGE}.csv_done") == upload.file_id:
+def _apply_csv() -> None:
+    """on_change of the CSV uploader: runs before the widgets are drawn, so it may set them."""
+    upload = st.session_state.get(f"{PAGE}.csv")
+    if upload is None:
         return
     try:
         data = parse_csv(upload.getvalue())
     except DataError as exc:
-        st.error(f"This file could not be used: {exc}")
+        state.flash(PAGE, f"This file could not be used: {exc}", "error")
         return
-    st.session_state[f"{PAGE}.csv_done"] = upload.file_id
-    rows = np.column_stack([data.x, data.y]).ravel()
-    st.session_state[controls.key("points")] = tuple(float(v) for v in rows)
+    st.session_state[controls.key("points")] = tuple(float(v) for v in np.column_stack([data.x, data.y]).ravel())
     st.session_state[controls.key("dataset")] = CUSTOM
-    st.rerun()
+    state.flash(PAGE, f"Loaded {len(data.y)} points from {upload.name}.", "success")
 
 
-def config_upload() -> None:
-    upload = st.file_uploader("Load a config (JSON)", type=["json"], key=f"{PAGE}.json")
-    if upload is None or st.session_state.get(f"{PAGE}.json_done") == upload.file_id:
+def _apply_config() -> None:
+    upload = st.session_state.get(f"{PAGE}.json")
+    if upload is None:
         return
     try:
         config = PlaygroundConfig.from_json(upload.getvalue())
-    except Exception as exc:  # ConfigError, or anything odd in a hand-edited file
-        st.error(f"This config could not be loaded: {exc}")
+    except ConfigError as exc:
+        state.flash(PAGE, f"This config could not be loaded: {exc}", "error")
         return
-    st.session_state[f"{PAGE}.json_done"] = upload.file_id
     controls.load(config)
-    st.rerun()
+    state.flash(PAGE, f"Loaded the settings from {upload.name}.", "success")
+
+
+def csv_upload() -> None:
+    st.file_uploader("Your own data (CSV: x1, x2, label)", type=["csv", "txt"], key=f"{PAGE}.csv", on_change=_apply_csv,
+                     help="Two feature columns and a label column; a header row is optional. At most 5000 rows.")
+
+
+def config_upload() -> None:
+    st.file_uploader("Load a config (JSON)", type=["json"], key=f"{PAGE}.json", on_change=_apply_config)

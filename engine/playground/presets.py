@@ -67,9 +67,9 @@ PRESETS: dict[str, Preset] = {
     ),
     "too_high_lr": Preset(
         "A learning rate that is too high",
-        "At learning rate 3 the loss blows up within a few epochs and training stops with a reason. Lower it "
-        "with the slider while it runs and reset.",
-        {"dataset": "spiral", **_layers(2, 8, "relu"), "learning_rate": 3.0, "loss": "bce"},
+        "Regression on a plane at learning rate 3: the loss blows up within a few dozen epochs and training "
+        "stops with a reason. Lower the learning rate and press Run again.",
+        {"dataset": "plane", **_layers(2, 8, "relu"), "learning_rate": 3.0},
     ),
     "overfitting": Preset(
         "Overfitting on small noisy data",

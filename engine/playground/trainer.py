@@ -66,6 +66,11 @@ class PlaygroundTrainer:
 
     # -- the Trainer protocol ------------------------------------------------------------------------
     def step(self) -> dict[str, float]:
+        # Overflow is reported, not warned about: the runtime stops a job whose loss is not finite.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._epoch()
+
+    def _epoch(self) -> dict[str, float]:
         config, net = self.config, self.net
         x, y = self.x_train, self.train.y
         n = len(x)
@@ -84,7 +89,7 @@ class PlaygroundTrainer:
         return self._measure()
 
     def _measure(self) -> dict[str, float]:
-        metrics = {}
+        metrics = {"learning_rate": self.learning_rate_now}  # as used this epoch, after the schedule
         for prefix, x, y in (("", self.x_train, self.train.y), ("test_", self.x_test, self.test.y)):
             if len(x) == 0:
                 continue
@@ -106,7 +111,8 @@ class PlaygroundTrainer:
         self.schedule = config.schedule_spec()
 
     def snapshot(self) -> dict:
-        return views.payload(self)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return views.payload(self)
 
     def parameters_finite(self) -> bool:
         return bool(np.isfinite(self.net.theta).all())

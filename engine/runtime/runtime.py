@@ -42,8 +42,10 @@ class UnknownRunError(KeyError):
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    max_jobs: int = 48  # unfinished jobs on the whole server
-    max_jobs_per_session: int = 4  # unfinished jobs of one browser session
+    max_running: int = 48  # jobs training at once on the whole server (they share the cores)
+    max_running_per_session: int = 4  # jobs training at once for one browser tab
+    max_jobs: int = 400  # jobs held in memory, running or paused (a paused job costs memory only)
+    max_jobs_per_session: int = 16
     max_parameters: int = 5_000_000  # per model
     idle_pause_s: float = 120.0  # a running job nobody polled for this long is paused
     idle_release_s: float = 1800.0  # any job nobody polled for this long is released
@@ -98,17 +100,7 @@ class Runtime:
     ) -> str:
         """Start a job for this browser session; returns its run id."""
         with self._changed:
-            live = [r for r in self._runs.values() if not r.snapshot.state.is_terminal]
-            if len(live) >= self.limits.max_jobs:
-                raise RuntimeLimitError(
-                    f"The server is training {len(live)} models right now, its limit. Stop one of yours or try again in a minute."
-                )
-            mine = sum(1 for r in live if r.owner == session)
-            if mine >= self.limits.max_jobs_per_session:
-                raise RuntimeLimitError(
-                    f"You already have {mine} runs going (the limit per browser tab is {self.limits.max_jobs_per_session}). "
-                    "Stop one before starting another."
-                )
+            self._check_capacity(session, running=run, new=True)
             run_id = secrets.token_urlsafe(9)
             spec = JobSpec(trainer, config, device, max_steps, steps_per_s, self.limits.max_parameters)
             first = Snapshot(run_id, JobState.RUNNING if run else JobState.PAUSED, 0, {}, {})
@@ -159,6 +151,10 @@ class Runtime:
         self._command(run_id, "pause")
 
     def resume(self, run_id: str) -> None:
+        with self._changed:
+            run = self._get(run_id)
+            if run.snapshot.state is not JobState.RUNNING:
+                self._check_capacity(run.owner, running=True, new=False)
         self._command(run_id, "resume")
 
     def step(self, run_id: str, n: int = 1) -> None:
@@ -196,6 +192,8 @@ class Runtime:
         """Back to step 0 with a fresh model (and a new config, for structural changes)."""
         with self._changed:
             record = self._get(run_id)
+            if run and record.snapshot.state is not JobState.RUNNING:
+                self._check_capacity(record.owner, running=True, new=False)
             if config is not None:
                 record.spec = dataclasses.replace(record.spec, config=config)
             spec = record.spec
@@ -217,6 +215,28 @@ class Runtime:
         self.executor.shutdown()
 
     # -- internals ------------------------------------------------------------------------------
+    def _check_capacity(self, session: str, running: bool, new: bool) -> None:
+        """Raise RuntimeLimitError when one more job (new) or one more running job would exceed a limit."""
+        lim = self.limits
+        held = [r for r in self._runs.values() if not r.snapshot.state.is_terminal]
+        if new and len(held) >= lim.max_jobs:
+            raise RuntimeLimitError("The server holds as many models as it can right now. Try again in a few minutes.")
+        if new and sum(r.owner == session for r in held) >= lim.max_jobs_per_session:
+            raise RuntimeLimitError(f"This browser tab already holds {lim.max_jobs_per_session} runs: reset or close some pages first.")
+        if not running:
+            return
+        training = [r for r in held if r.snapshot.state is JobState.RUNNING]
+        if len(training) >= lim.max_running:
+            raise RuntimeLimitError(
+                f"The server is training {len(training)} models right now, its limit. Pause one of yours or try again in a minute."
+            )
+        mine = sum(r.owner == session for r in training)
+        if mine >= lim.max_running_per_session:
+            raise RuntimeLimitError(
+                f"You already have {mine} runs training (the limit per browser tab is {lim.max_running_per_session}). "
+                "Pause one before starting another."
+            )
+
     def _get(self, run_id: str) -> _Run:
         run = self._runs.get(run_id)
         if run is None:

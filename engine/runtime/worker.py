@@ -10,7 +10,9 @@ never imports Streamlit. When the server goes away the pipe reaches EOF and the 
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
+import os
 import sys
 import time
 from multiprocessing.connection import Connection
@@ -23,6 +25,7 @@ from engine.runtime.job import Job
 from engine.runtime.snapshot import JobState, Snapshot
 
 log = logging.getLogger(__name__)
+WORKER_NICENESS = 10
 
 
 class Worker:
@@ -138,6 +141,10 @@ def worker_main(argv: list[str]) -> None:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s worker %(process)d %(levelname)s %(message)s")
     fd, device_kind, threads, slice_s, snapshot_interval_s = argv
     conn = Connection(int(fd))
+    # Training yields to the page server: when every core trains, pages must still redraw promptly.
+    # A lower priority costs nothing when cores are free.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(WORKER_NICENESS)
     try:
         op, path = conn.recv()
         if op == "path":

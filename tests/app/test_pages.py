@@ -96,7 +96,7 @@ def test_page_renders(file: str, title: str) -> None:
 
 
 def test_home_run_pause_step_reset(home: AppTest) -> None:
-    assert _status(home) is None and home.button(key="home.reset").disabled, "no run yet: no status, nothing to reset"
+    assert _status(home) == ("paused", 0), "the page opens with its model built and paused at epoch 0"
     run_id, first = _running(home)
     assert get_runtime().snapshot(run_id).run_id == run_id
     assert [b.key for b in home.button if b.key == "home.pause"], "a running job shows Pause"
@@ -137,8 +137,8 @@ def test_stale_run_in_url_shows_a_warning() -> None:
     at.run()
     _assert_clean(at)
     assert any("gone" in w.value for w in at.warning), [w.value for w in at.warning]
-    assert "run" not in at.query_params, "the stale run id is dropped from the URL"
-    assert _status(at) is None and not at.button(key="home.run").disabled
+    assert at.query_params.get("run") != "doesnotexist", "the stale run id is dropped from the URL"
+    assert _status(at) == ("paused", 0) and not at.button(key="home.run").disabled, "a fresh run replaces it"
 
 
 def test_structural_change_rebuilds_the_run(home: AppTest) -> None:
@@ -170,4 +170,4 @@ def test_button_on_a_released_run_shows_a_warning(home: AppTest) -> None:
     home.button(key="home.run").click().run()  # the page still shows the released run's controls
     _assert_clean(home)
     assert any("gone" in w.value and "released after 30 minutes" in w.value for w in home.warning)
-    assert "run" not in home.query_params
+    assert home.query_params.get("run") != run_id, "the released run is forgotten (a fresh one replaces it)"

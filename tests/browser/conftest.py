@@ -42,7 +42,7 @@ def app_url() -> Iterator[str]:
 
 def _serve(port: int, log) -> Iterator[str]:
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port), "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "ui.server", "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
     )

@@ -27,7 +27,7 @@ def running(s):
 
 @pytest.fixture(scope="module")
 def runtime():
-    rt = Runtime(workers=2, limits=Limits(max_jobs_per_session=3, max_parameters=1_000_000))
+    rt = Runtime(workers=2, limits=Limits(max_running_per_session=3, max_jobs_per_session=5, max_parameters=1_000_000))
     yield rt
     rt.shutdown()
 
@@ -133,8 +133,17 @@ def test_reattach_after_refresh_moves_the_run_to_the_new_session(runtime):
 
 def test_limits_protect_the_server(runtime):
     runs = [runtime.start("greedy", CounterTrainer, CounterConfig()) for _ in range(3)]
+    for r in runs:
+        runtime.wait(r, running)
     with pytest.raises(RuntimeLimitError, match="limit per browser tab is 3"):
         runtime.start("greedy", CounterTrainer, CounterConfig())
+    paused = runtime.start("greedy", CounterTrainer, CounterConfig(), run=False)  # paused jobs only hold memory
+    with pytest.raises(RuntimeLimitError, match="limit per browser tab is 3"):
+        runtime.resume(paused)
+    runs.append(paused)
+    runs.append(runtime.start("greedy", CounterTrainer, CounterConfig(), run=False))
+    with pytest.raises(RuntimeLimitError, match="already holds 5 runs"):
+        runtime.start("greedy", CounterTrainer, CounterConfig(), run=False)
     for r in runs:
         runtime.release(r)
     big = runtime.start("big", HugeTrainer, CounterConfig())
