@@ -32,6 +32,7 @@ with panel:
     data_tab, features_tab, network_tab, training_tab = st.tabs(["Data", "Features", "Network", "Training"])
     with data_tab:
         values = controls.data_panel()
+        views.draw_points(values)
         views.csv_upload()
     with features_tab:
         values |= controls.features_panel()

@@ -66,9 +66,11 @@ def data_panel() -> dict[str, Any]:
     dataset = st.selectbox("Data set", names, format_func=DATASET_LABELS.get, key=key("dataset"))
     out: dict[str, Any] = {"dataset": dataset, "points": s.get(key("points"), ())}
     if dataset != CUSTOM:
-        left, right = st.columns(2)
+        left, right = st.columns(2, vertical_alignment="bottom")
         out["n_points"] = left.number_input("Points", 10, 2000, step=50, key=key("n_points"))
-        out["data_seed"] = right.number_input("Data seed", 0, 10**6, key=key("data_seed"))
+        right.button("New data", icon=":material/casino:", key=key("regenerate"), on_click=_new_data, width="stretch",
+                     help="Draw a new sample of the same data set (the data seed goes up by one).")
+        out["data_seed"] = st.session_state.get(key("data_seed"), 0)
         out["noise"] = st.slider("Noise", 0.0, 1.0, step=0.05, key=key("noise"))
         if dataset in CLASSIFICATION:
             out["imbalance"] = st.select_slider("Class imbalance (majority : minority)", _options((1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0),
@@ -80,6 +82,10 @@ def data_panel() -> dict[str, Any]:
     out["train_ratio"] = st.slider("Training share", 0.1, 0.9, step=0.05, key=key("train_ratio"),
                                    help="The rest is the test set, never trained on.")
     return out
+
+
+def _new_data() -> None:
+    st.session_state[key("data_seed")] = st.session_state.get(key("data_seed"), 0) + 1
 
 
 def features_panel() -> dict[str, Any]:

@@ -4,14 +4,16 @@ share and export). Figures come from ui.playground_charts; numbers from the engi
 from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from engine.config import ConfigError
-from engine.data2d import DataError, parse_csv
+from engine.data2d import EXTENT, REGRESSION, DataError, parse_csv
 from engine.features import FEATURE_LABELS
 from engine.metrics import predict, report, roc_curve
 from engine.playground.config import CUSTOM, PlaygroundConfig
 from engine.playground.presets import PRESETS
+from engine.playground.trainer import build_data
 from engine.runtime import Snapshot
 from ui import charts, state
 from ui import playground_charts as pc
@@ -70,8 +72,9 @@ def _counters(snap: Snapshot) -> None:
     cols = st.columns(5)
     cols[0].metric("Epoch", f"{p['epoch']:,}")
     cols[1].metric("Iteration", f"{p['iteration']:,}")
-    cols[2].metric("Train loss", f"{snap.latest('loss'):.4f}")
-    cols[3].metric("Test loss", f"{snap.latest('test_loss'):.4f}")
+    now = p["now"]
+    cols[2].metric("Train loss", f"{now['loss']:.4f}")
+    cols[3].metric("Test loss", f"{now['test_loss']:.4f}" if "test_loss" in now else "—")
     cols[4].metric("Learning rate now", f"{p['learning_rate_now']:.3g}")
     if p["epoch"] == 0:
         st.caption("The untrained network: press Run or Step to train it.")
@@ -239,3 +242,60 @@ def csv_upload() -> None:
 
 def config_upload() -> None:
     st.file_uploader("Load a config (JSON)", type=["json"], key=f"{PAGE}.json", on_change=_apply_config)
+
+
+# -- drawing your own points ------------------------------------------------------------------------
+DRAW_GRID = np.linspace(-EXTENT, EXTENT, 49)  # clickable positions: every 0.25 across the plane
+
+
+def _current_points(values: dict) -> tuple[float, ...]:
+    """The points on screen as (x1, x2, label) triples: the learner's own, or the generated set."""
+    if values.get("dataset") == CUSTOM:
+        return tuple(values.get("points", ()))
+    try:
+        train, test = build_data(PlaygroundConfig().replace(**values))
+    except (ConfigError, DataError):
+        return ()
+    rows = np.column_stack([np.concatenate([train.x, test.x]), np.concatenate([train.y, test.y])])
+    return tuple(float(v) for v in rows.round(4).ravel())
+
+
+def _add_clicked_point(values: dict) -> None:
+    """on_select of the drawing board: add the clicked position with the chosen label."""
+    event = st.session_state.get(f"{PAGE}.board")
+    points = (event or {}).get("selection", {}).get("points", [])
+    if not points:
+        return
+    x1, x2 = float(points[0]["x"]), float(points[0]["y"])
+    label = float(st.session_state.get(f"{PAGE}.draw_label", 0))
+    st.session_state[controls.key("points")] = _current_points(values) + (round(x1, 3), round(x2, 3), label)
+    st.session_state[controls.key("dataset")] = CUSTOM
+
+
+def draw_points(values: dict) -> None:
+    """A board to click points onto (static between clicks, so a Plotly chart is fine here)."""
+    with st.expander("Draw your own points", icon=":material/draw:", key=f"{PAGE}.drawing", on_change="ignore"):
+        regression = values.get("dataset") in REGRESSION
+        if regression:
+            st.number_input("Value of new points", -1.0, 1.0, 0.5, 0.1, key=f"{PAGE}.draw_label")
+        else:
+            st.segmented_control("Class of new points", list(range(values.get("n_classes", 2))), default=0,
+                                 key=f"{PAGE}.draw_label", format_func=lambda c: f"class {c}")
+        rows = np.asarray(_current_points(values), dtype=float).reshape(-1, 3)
+        gx, gy = np.meshgrid(DRAW_GRID, DRAW_GRID)
+        fig = go.Figure([
+            go.Scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", marker=dict(size=9, opacity=0), hoverinfo="x+y", showlegend=False),
+            go.Scatter(x=rows[:, 0], y=rows[:, 1], mode="markers", hoverinfo="skip", showlegend=False,
+                       marker=dict(size=6, color=rows[:, 2], colorscale=[[0, "#f59322"], [1, "#0877bd"]],
+                                   line=dict(color="white", width=1))),
+        ])
+        fig.update_layout(height=300, margin=dict(l=0, r=0, t=0, b=0), dragmode=False, clickmode="event+select")
+        fig.update_xaxes(range=[-EXTENT, EXTENT], showgrid=False)
+        fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", showgrid=False)
+        st.plotly_chart(fig, key=f"{PAGE}.board", on_select=lambda: _add_clicked_point(values), selection_mode="points",
+                        config={"displayModeBar": False})
+        st.caption(f"{len(rows)} points. Click to add one; the network is rebuilt on your own data.")
+        if values.get("dataset") == CUSTOM and st.button("Clear my points", key=f"{PAGE}.clear_points"):
+            st.session_state[controls.key("points")] = ()
+            st.session_state[controls.key("dataset")] = "spiral"
+            st.rerun()

@@ -88,8 +88,9 @@ class PlaygroundTrainer:
         self.epoch += 1
         return self._measure()
 
-    def _measure(self) -> dict[str, float]:
-        metrics = {"learning_rate": self.learning_rate_now}  # as used this epoch, after the schedule
+    def evaluate(self) -> dict[str, float]:
+        """Loss (and accuracy) on the training and test sets, in eval mode, as the network is now."""
+        metrics = {}
         for prefix, x, y in (("", self.x_train, self.train.y), ("test_", self.x_test, self.test.y)):
             if len(x) == 0:
                 continue
@@ -98,6 +99,10 @@ class PlaygroundTrainer:
             if self.k:
                 scores = probabilities(self.loss_spec, z, self.k)
                 metrics[prefix + "accuracy"] = float((predict(scores) == y).mean())
+        return metrics
+
+    def _measure(self) -> dict[str, float]:
+        metrics = {"learning_rate": self.learning_rate_now, **self.evaluate()}  # the rate as used this epoch
         for l, norm in enumerate(self.net.layer_grad_norms(), start=1):
             metrics[f"grad_norm_{l}"] = float(norm)
         test_loss = metrics.get("test_loss", metrics["loss"])

@@ -55,6 +55,7 @@ def payload(trainer: PlaygroundTrainer) -> dict:
         "grad_norms": net.layer_grad_norms(),
         "best_test_epoch": trainer.best[1],
         "parameters": parameters(trainer),
+        "now": trainer.evaluate(),  # loss and accuracy as the network is now (also before epoch 1)
     }
     if k > 2:
         out["boundary_class"] = surface.argmax(axis=1).reshape(r, r)

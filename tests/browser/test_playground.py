@@ -85,3 +85,17 @@ def test_csv_upload_good_and_bad(app_url, page, tmp_path):
     page.wait_for_function("() => document.body.innerText.match(/running · epoch [1-9]/)", timeout=30_000)
     page.screenshot(path=SCREENSHOTS / "playground-own-data.png", full_page=True)
     assert_clean(page)
+
+
+def test_clicking_on_the_board_adds_a_point(app_url, page):
+    page.goto(f"{app_url}/playground")
+    wait_for_app(page)
+    page.get_by_text("Draw your own points").click()
+    page.wait_for_selector("text=500 points", timeout=15_000)
+    board = page.locator("[data-testid='stPlotlyChart']").first
+    board.scroll_into_view_if_needed()
+    box = board.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.3)
+    page.wait_for_selector("text=501 points", timeout=15_000)
+    page.screenshot(path=SCREENSHOTS / "playground-drawing.png", full_page=True)
+    assert_clean(page)
