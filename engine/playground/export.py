@@ -10,6 +10,9 @@ NumPy generator as the app, so without dropout it retraces the app's curves.
 
 `state_dict(trainer)` maps a trainer's NumPy parameters onto the names of `build_model()`, so
 `model.load_state_dict(torch.load(path))` continues from (or evaluates) the app's network.
+
+This file is longer than most because most of it is the script's own text, kept in one place in
+the order the script reads; splitting the templates across modules would make them harder to check.
 """
 
 from __future__ import annotations

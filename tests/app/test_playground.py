@@ -2,68 +2,16 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.runtime import get_runtime
+from tests.app.live import ROOT, TIMEOUT_S, Status, assert_clean, click, running, status, until
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = "pages/playground.py"
-STATUS = re.compile(r"^\*\*(\w+)\*\* · epoch ([\d,]+)")
-TIMEOUT_S = 10.0
-
-
-class Status(NamedTuple):
-    state: str
-    epoch: int
-
-
-def _assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def _status(at: AppTest) -> Status | None:
-    """The live panel's status line ("**running** · epoch 1,045 · loss ..."), parsed."""
-    for markdown in at.markdown:
-        if match := STATUS.match(markdown.value):
-            return Status(match[1], int(match[2].replace(",", "")))
-    return None
-
-
-def _until(at: AppTest, ok: Callable[[Status], bool], timeout: float = TIMEOUT_S) -> Status:
-    """Rerun the page until its status line satisfies `ok` (the worker confirms asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        _assert_clean(at)
-        status = _status(at)
-        if status is not None and ok(status):
-            return status
-        if time.monotonic() > deadline:
-            raise AssertionError(f"status never satisfied the condition in {timeout} s; last: {status}")
-        time.sleep(0.1)
-        at.run()
-
-
-def _click(at: AppTest, key: str) -> AppTest:
-    at.button(key=key).click().run()
-    _assert_clean(at)
-    return at
-
-
-def _running(at: AppTest) -> tuple[str, Status]:
-    """Press Run and wait until the job has taken a few epochs; returns (run id, status)."""
-    _click(at, "playground.run")
-    status = _until(at, lambda s: s.state == "running" and s.epoch > 0)
-    run_id = at.query_params["run"]
-    assert isinstance(run_id, str) and run_id
-    return run_id, status
 
 
 @pytest.fixture
@@ -89,7 +37,7 @@ def open_page() -> Iterator[Callable[..., AppTest]]:
 @pytest.fixture
 def page(open_page: Callable[..., AppTest]) -> AppTest:
     at = open_page()
-    _assert_clean(at)
+    assert_clean(at)
     return at
 
 
@@ -97,7 +45,7 @@ def test_renders_with_defaults_and_writes_the_config_into_the_url(page: AppTest)
     assert page.title and page.title[0].value == "Playground"
     assert page.selectbox(key="playground.dataset").value == "spiral"
     assert page.number_input(key="playground.n_layers").value == 2
-    assert _status(page) == ("paused", 0), "the network is built, untrained and paused, before Run is pressed"
+    assert status(page) == ("paused", 0), "the network is built, untrained and paused, before Run is pressed"
     params = page.query_params
     assert (params["learning_rate"], params["hidden"], params["dataset"], params["features"]) == ("0.03", "4,2", "spiral", "x1,x2")
     assert params.get("run"), "the paused run is in the URL"
@@ -105,7 +53,7 @@ def test_renders_with_defaults_and_writes_the_config_into_the_url(page: AppTest)
 
 def test_a_link_loads_its_settings_into_the_widgets(open_page: Callable[..., AppTest]) -> None:
     at = open_page(dataset="xor", hidden="8", activations="relu", keep_probs="1.0", batch_norm="false", learning_rate="0.3")
-    _assert_clean(at)
+    assert_clean(at)
     assert not at.warning, [w.value for w in at.warning]
     assert at.selectbox(key="playground.dataset").value == "xor"
     assert at.number_input(key="playground.n_layers").value == 1
@@ -117,7 +65,7 @@ def test_a_link_loads_its_settings_into_the_widgets(open_page: Callable[..., App
 
 def test_a_bad_link_shows_a_warning_and_the_defaults(open_page: Callable[..., AppTest]) -> None:
     at = open_page(learning_rate="banana", dataset="xor")
-    _assert_clean(at)
+    assert_clean(at)
     assert any("defaults" in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.select_slider(key="playground.learning_rate").value == 0.03
     assert at.selectbox(key="playground.dataset").value == "spiral", "an invalid link loads none of its settings"
@@ -125,21 +73,21 @@ def test_a_bad_link_shows_a_warning_and_the_defaults(open_page: Callable[..., Ap
 
 
 def test_run_trains_and_pause_stops(page: AppTest) -> None:
-    run_id, first = _running(page)
+    run_id, first = running(page, "playground")
     epochs = [m for m in page.metric if m.label == "Epoch"]
     assert [m.value for m in epochs] == [f"{first.epoch:,}"], "the Epoch counter follows the status line"
-    _until(page, lambda s: s.state == "running" and s.epoch > first.epoch)
-    _click(page, "playground.pause")
-    paused = _until(page, lambda s: s.state == "paused")
+    until(page, lambda s: s.state == "running" and s.epoch > first.epoch)
+    click(page, "playground.pause")
+    paused = until(page, lambda s: s.state == "paused")
     time.sleep(0.3)
-    assert _until(page.run(), lambda s: True) == paused, "a paused job must not train"
+    assert until(page.run(), lambda s: True) == paused, "a paused job must not train"
     assert page.query_params["run"] == run_id
 
 
 def test_hot_change_keeps_the_running_model(page: AppTest) -> None:
-    run_id, _ = _running(page)
+    run_id, _ = running(page, "playground")
     page.select_slider(key="playground.learning_rate").set_value(0.1).run()
-    _assert_clean(page)
+    assert_clean(page)
     runtime = get_runtime()
     snap = runtime.wait(run_id, lambda s: any(e.name == "learning_rate" for e in s.events), TIMEOUT_S)
     event = next(e for e in snap.events if e.name == "learning_rate")
@@ -149,15 +97,15 @@ def test_hot_change_keeps_the_running_model(page: AppTest) -> None:
     assert any(e.name == "learning_rate" for e in later.events), "the event survives: no rebuild"
     assert runtime.config(run_id).learning_rate == 0.1
     assert page.query_params["learning_rate"] == "0.1" and page.query_params["run"] == run_id
-    _until(page, lambda s: s.state == "running")
+    until(page, lambda s: s.state == "running")
 
 
 def test_structural_change_rebuilds_the_run(page: AppTest) -> None:
-    run_id, _ = _running(page)
-    _click(page, "playground.pause")
-    _until(page, lambda s: s.state == "paused" and s.epoch > 0)
+    run_id, _ = running(page, "playground")
+    click(page, "playground.pause")
+    until(page, lambda s: s.state == "paused" and s.epoch > 0)
     page.selectbox(key="playground.activations.0").set_value("relu").run()
-    assert _until(page, lambda s: s.epoch == 0) == Status("paused", 0)
+    assert until(page, lambda s: s.epoch == 0) == Status("paused", 0)
     config = get_runtime().config(run_id)
     assert config.activations == ("relu", "tanh")
     assert page.query_params["run"] == run_id and page.query_params["activations"] == "relu,tanh"
@@ -165,9 +113,9 @@ def test_structural_change_rebuilds_the_run(page: AppTest) -> None:
 
 def test_a_preset_sets_the_whole_panel(page: AppTest) -> None:
     page.selectbox(key="playground.preset").set_value("zero_init").run()
-    _assert_clean(page)
+    assert_clean(page)
     assert page.selectbox(key="playground.init").value == "xavier", "choosing a scenario alone changes nothing"
-    _click(page, "playground.load_preset")
+    click(page, "playground.load_preset")
     assert page.selectbox(key="playground.init").value == "zeros"
     assert page.selectbox(key="playground.dataset").value == "circle"
     assert page.number_input(key="playground.n_layers").value == 2
@@ -186,19 +134,19 @@ def test_bad_settings_give_a_message_not_an_exception(page: AppTest) -> None:
     assert any("at least one input feature" in e.value for e in page.error), [e.value for e in page.error]
     assert not [b for b in page.button if b.key == "playground.run"], "no live panel without a valid config"
     page.checkbox(key="playground.features.x1").check().run()
-    _assert_clean(page)
+    assert_clean(page)
     assert page.query_params["features"] == "x1"
 
 
 def test_regression_data_offers_regression_losses_and_trains(page: AppTest) -> None:
     page.selectbox(key="playground.loss").set_value("bce").run()
-    _assert_clean(page)
+    assert_clean(page)
     page.selectbox(key="playground.dataset").set_value("plane").run()
-    _assert_clean(page)
+    assert_clean(page)
     loss = page.selectbox(key="playground.loss")
     assert list(loss.options) == ["MSE", "MAE", "Huber"]
     assert loss.value == "mse", "a classification loss falls back to MSE on regression data"
-    run_id, status = _running(page)
+    run_id, status = running(page, "playground")
     assert get_runtime().config(run_id).dataset == "plane"
     assert [m.value for m in page.metric if m.label == "Epoch"] == [f"{status.epoch:,}"]
     assert [m for m in page.metric if m.label == "Test mean squared error"], [m.label for m in page.metric]
@@ -214,7 +162,7 @@ GOOD_CSV = b"x1,x2,label\n" + b"\n".join(f"{x},{y},{int(x > 0)}".encode() for x,
 ])
 def test_an_upload_sets_the_panel(page: AppTest, uploader: str, file: tuple[str, bytes, str], dataset: str) -> None:
     page.file_uploader(key=uploader).set_value(file).run()
-    _assert_clean(page)
+    assert_clean(page)
     assert page.selectbox(key="playground.dataset").value == dataset
     assert any("Loaded" in s.value for s in page.success)
 
