@@ -64,3 +64,12 @@ def running(at: AppTest, page: str) -> tuple[str, Status]:
     run_id = at.query_params["run"]
     assert isinstance(run_id, str) and run_id
     return run_id, now
+
+
+def pause_holds(at: AppTest, page: str, seconds: float = 0.5) -> Status:
+    """Press Pause; the job reaches "paused" and takes no step while paused. Returns that status."""
+    click(at, f"{page}.pause")
+    paused = until(at, lambda s: s.state == "paused")
+    time.sleep(seconds)
+    assert until(at.run(), lambda s: True) == paused, "a paused job must not train"
+    return paused

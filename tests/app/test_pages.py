@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.runtime import get_runtime
-from tests.app.live import TIMEOUT_S, Status, app, assert_clean, click, running, status, until
+from tests.app.live import TIMEOUT_S, Status, app, assert_clean, click, pause_holds, running, status, until
 from ui.catalogue import PAGES
 
 
@@ -45,10 +45,7 @@ def test_home_run_pause_step_reset(home: AppTest) -> None:
     assert [b.key for b in home.button if b.key == "home.pause"], "a running job shows Pause"
     until(home, lambda s: s.state == "running" and s.epoch > first.epoch)
 
-    click(home, "home.pause")
-    paused = until(home, lambda s: s.state == "paused")
-    time.sleep(0.5)
-    assert until(home.run(), lambda s: True) == paused, "a paused job must not train"
+    paused = pause_holds(home, "home")
     assert home.query_params["run"] == run_id
 
     click(home, "home.step")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.runtime import get_runtime
-from tests.app.live import ROOT, TIMEOUT_S, Status, assert_clean, click, running, status, until
+from tests.app.live import ROOT, TIMEOUT_S, Status, assert_clean, click, pause_holds, running, status, until
 
 PAGE = "pages/playground.py"
 
@@ -77,10 +76,7 @@ def test_run_trains_and_pause_stops(page: AppTest) -> None:
     epochs = [m for m in page.metric if m.label == "Epoch"]
     assert [m.value for m in epochs] == [f"{first.epoch:,}"], "the Epoch counter follows the status line"
     until(page, lambda s: s.state == "running" and s.epoch > first.epoch)
-    click(page, "playground.pause")
-    paused = until(page, lambda s: s.state == "paused")
-    time.sleep(0.3)
-    assert until(page.run(), lambda s: True) == paused, "a paused job must not train"
+    pause_holds(page, "playground", seconds=0.3)
     assert page.query_params["run"] == run_id
 
 
