@@ -48,12 +48,14 @@ def report(y: np.ndarray, predicted: np.ndarray, n_classes: int) -> Report:
 def roc_curve(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """(false-positive rates, true-positive rates, area under the curve) for two classes."""
     order = np.argsort(-scores, kind="stable")
-    y_sorted = y[order]
+    y_sorted, s_sorted = y[order], scores[order]
     positives, negatives = y_sorted.sum(), len(y_sorted) - y_sorted.sum()
     if positives == 0 or negatives == 0:
         return np.array([0.0, 1.0]), np.array([0.0, 1.0]), float("nan")
-    tpr = np.concatenate([[0.0], np.cumsum(y_sorted) / positives])
-    fpr = np.concatenate([[0.0], np.cumsum(1 - y_sorted) / negatives])
+    # one point per distinct threshold: tied scores move together (a diagonal step, AUC ½ for a tie)
+    last_of_tie = np.r_[np.nonzero(np.diff(s_sorted))[0], len(s_sorted) - 1]
+    tpr = np.concatenate([[0.0], np.cumsum(y_sorted)[last_of_tie] / positives])
+    fpr = np.concatenate([[0.0], np.cumsum(1 - y_sorted)[last_of_tie] / negatives])
     return fpr, tpr, float(np.trapezoid(tpr, fpr))
 
 

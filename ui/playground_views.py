@@ -107,7 +107,11 @@ def _unit_inspector(p: dict) -> None:
         sources = ([FEATURE_LABELS[f] for f in p["features"]] if layer == 1
                    else [f"layer {layer - 1}, unit {i}" for i in range(1, len(weights) + 1)])
         numbers.dataframe({"from": sources, "weight": np.round(weights, 4)}, hide_index=True, height=180)
-        numbers.caption(f"bias b = {p['biases'][layer - 1][index]:.4f}")
+        beta = p["parameters"].get(f"beta.{layer - 1}")
+        if beta is not None:  # with batch norm the bias is left out and β shifts the unit instead
+            numbers.caption(f"batch norm: β = {beta[index]:.4f}, γ = {p['parameters'][f'gamma.{layer - 1}'][index]:.4f}")
+        else:
+            numbers.caption(f"bias b = {p['biases'][layer - 1][index]:.4f}")
 
 
 def _curves(snap: Snapshot) -> None:
@@ -267,7 +271,8 @@ def _add_clicked_point(values: dict) -> None:
     if not points:
         return
     x1, x2 = float(points[0]["x"]), float(points[0]["y"])
-    label = float(st.session_state.get(f"{PAGE}.draw_label", 0))
+    label = st.session_state.get(f"{PAGE}.draw_label")
+    label = float(label if label is not None else 0)  # a deselected class picker means class 0
     st.session_state[controls.key("points")] = _current_points(values) + (round(x1, 3), round(x2, 3), label)
     st.session_state[controls.key("dataset")] = CUSTOM
 
@@ -275,11 +280,11 @@ def _add_clicked_point(values: dict) -> None:
 def draw_points(values: dict) -> None:
     """A board to click points onto (static between clicks, so a Plotly chart is fine here)."""
     with st.expander("Draw your own points", icon=":material/draw:", key=f"{PAGE}.drawing", on_change="ignore"):
-        regression = values.get("dataset") in REGRESSION
-        if regression:
+        task, classes = _task_of(values)
+        if task == "regression":
             st.number_input("Value of new points", -1.0, 1.0, 0.5, 0.1, key=f"{PAGE}.draw_label")
         else:
-            st.segmented_control("Class of new points", list(range(values.get("n_classes", 2))), default=0,
+            st.segmented_control("Class of new points", list(range(classes)), default=0,
                                  key=f"{PAGE}.draw_label", format_func=lambda c: f"class {c}")
         rows = np.asarray(_current_points(values), dtype=float).reshape(-1, 3)
         gx, gy = np.meshgrid(DRAW_GRID, DRAW_GRID)
@@ -295,7 +300,24 @@ def draw_points(values: dict) -> None:
         st.plotly_chart(fig, key=f"{PAGE}.board", on_select=lambda: _add_clicked_point(values), selection_mode="points",
                         config={"displayModeBar": False})
         st.caption(f"{len(rows)} points. Click to add one; the network is rebuilt on your own data.")
-        if values.get("dataset") == CUSTOM and st.button("Clear my points", key=f"{PAGE}.clear_points"):
-            st.session_state[controls.key("points")] = ()
-            st.session_state[controls.key("dataset")] = "spiral"
-            st.rerun()
+        if values.get("dataset") == CUSTOM:
+            st.button("Clear my points", key=f"{PAGE}.clear_points", on_click=_clear_points)
+
+
+def _clear_points() -> None:
+    st.session_state[controls.key("points")] = ()
+    st.session_state[controls.key("dataset")] = "spiral"
+
+
+def _task_of(values: dict) -> tuple[str, int]:
+    """The task of the data on the board, and how many classes the picker offers (one more than
+    the learner's own points use, up to 5, so a new class can be started)."""
+    if values.get("dataset") == CUSTOM:
+        points = tuple(values.get("points", ()))
+        labels = points[2::3]
+        if labels and not all(float(v).is_integer() and 0 <= v <= 4 for v in labels):
+            return "regression", 0
+        return "classification", min(5, int(max(labels, default=1)) + 2)
+    if values.get("dataset") in REGRESSION:
+        return "regression", 0
+    return "classification", values.get("n_classes", 2)

@@ -8,6 +8,7 @@ on its curves. Everything else rebuilds the network.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from engine.activations import FUNCTIONS
 from engine.config import Config, ConfigError, check_choice, check_range
@@ -111,6 +112,8 @@ class PlaygroundConfig(Config):
         check_range("train_ratio", self.train_ratio, 0.1, 0.9)
         check_range("imbalance", self.imbalance, 1.0, 100.0)
         check_range("n_classes", self.n_classes, 2, 5)
+        check_range("data_seed", self.data_seed, 0, 10**6)
+        check_range("seed", self.seed, 0, 10**6)
         if self.n_classes > 2 and self.dataset not in MULTICLASS:
             raise ConfigError(f"only {' and '.join(MULTICLASS)} have more than two classes.")
         self._check_points()
@@ -132,6 +135,11 @@ class PlaygroundConfig(Config):
             raise ConfigError("your own data needs at least 4 points: click on the plot to add some.")
         if len(self.points) > 3 * 5000:
             raise ConfigError("your own data can have at most 5000 points.")
+        xy = [v for i, v in enumerate(self.points) if i % 3 != 2]
+        if not all(math.isfinite(v) and abs(v) <= 1e6 for v in xy):
+            raise ConfigError("every point needs finite coordinates within ±1,000,000.")
+        if not all(math.isfinite(v) for v in self.points[2::3]):
+            raise ConfigError("every point needs a finite label.")
 
     def _check_network(self) -> None:
         if len(self.hidden) > MAX_LAYERS:
@@ -159,10 +167,10 @@ class PlaygroundConfig(Config):
         check_range("focal_alpha", self.focal_alpha, 0.0, 1.0)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_range("learning_rate", self.learning_rate, 1e-5, 10.0)
-        check_range("momentum", self.momentum, 0.0, 0.999)
+        check_range("momentum", self.momentum, 0.0, 0.99)
         check_range("weight_decay", self.weight_decay, 0.0, 1.0)
         check_range("batch_size", self.batch_size, 1, 5000)
-        if self.batch_size < 2 and any(self.batch_norm):
+        if any(self.batch_norm) and (self.batch_size < 2 or self.n_train < 2):
             raise ConfigError("batch norm needs mini-batches of at least 2 points (it normalises over the batch).")
         check_choice("regularization", self.regularization, REGULARIZATIONS)
         check_range("regularization_rate", self.regularization_rate, 0.0, 10.0)

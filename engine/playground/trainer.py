@@ -77,8 +77,11 @@ class PlaygroundTrainer:
         batch = min(config.batch_size, n)
         lr = self.learning_rate_now = learning_rate(self.schedule, config.learning_rate, self.epoch)
         order = self.rng.permutation(n)
+        batch_norm = any(config.batch_norm)
         for start in range(0, n, batch):
             idx = order[start : start + batch]
+            if batch_norm and len(idx) < 2:
+                continue  # batch norm cannot normalise one point (PyTorch refuses it too)
             z, cache = net.forward(x[idx], train=True, rng=self.rng)
             _, dz = loss_and_grad(self.loss_spec, z, y[idx], self.k)
             net.backward(cache, dz)

@@ -121,9 +121,11 @@ def diagnose(trainer: PlaygroundTrainer, view: dict) -> list[str]:
         if train[-1] > 2 * train.min() and train[-1] > train[-10]:
             notes.append("The loss is rising: the learning rate is probably too high.")
     norms = view["grad_norms"]
-    if len(norms) > 1 and norms[-1] > 1e-8 and norms[0] < 1e-3 * norms[-1]:
-        notes.append(f"Gradients vanish: the first layer's gradient is {norms[0] / norms[-1]:.0e} × the output layer's. "
-                     "Try ReLU, He initialisation, batch norm or residual connections.")
+    # an exact 0 is a mini-batch where dropout or a one-point batch silenced the layer, not vanishing
+    no_dropout = all(k == 1.0 for k in arch.keep_probs)
+    if len(norms) > 1 and no_dropout and norms[-1] > 1e-8 and 0 < norms[0] < 1e-3 * norms[-1]:
+        remedies = "ReLU, He initialisation, " + ("residual connections" if any(arch.batch_norm) else "batch norm or residual connections")
+        notes.append(f"Gradients vanish: the first layer's gradient is {norms[0] / norms[-1]:.0e} × the output layer's. Try {remedies}.")
     if norms.max(initial=0.0) > 1e3:
         notes.append("Gradients are exploding (a layer's gradient norm is above 1000): lower the learning rate.")
     for l, same in enumerate(view["identical_units"], start=1):
@@ -142,6 +144,6 @@ def diagnose(trainer: PlaygroundTrainer, view: dict) -> list[str]:
         notes.append(f"Train and test loss separate: overfitting. The test loss was lowest at epoch {best_epoch} "
                      "(early stopping would stop there); try L2, dropout or more data.")
     linear = arch.n_hidden == 0 or all(a == "linear" for a in arch.activations)
-    if linear and set(trainer.config.features) <= {"x1", "x2"}:
+    if linear and trainer.k == 2 and set(trainer.config.features) <= {"x1", "x2"}:
         notes.append("Every layer is linear, so the whole network is one linear function: the boundary is a straight line.")
     return notes

@@ -169,3 +169,17 @@ def test_a_bad_upload_gives_a_message(page: AppTest) -> None:
     assert not page.exception
     assert any("could not be used" in e.value and "row 2" in e.value for e in page.error), [e.value for e in page.error]
     assert page.selectbox(key="playground.dataset").value == "spiral", "nothing changed"
+
+
+def test_own_points_can_be_cleared(open_page: Callable[..., AppTest]) -> None:
+    at = open_page(dataset="custom", points="1,1,0,2,2,1,-1,-1,0,-2,-2,1,3,3,0")
+    assert at.selectbox(key="playground.dataset").value == "custom"
+    at.button(key="playground.clear_points").click().run()
+    assert_clean(at)
+    assert at.selectbox(key="playground.dataset").value == "spiral"
+
+
+def test_a_link_with_an_out_of_range_value_falls_back_with_a_warning(open_page: Callable[..., AppTest]) -> None:
+    at = open_page(optimizer="momentum", momentum="0.995")
+    assert not at.exception
+    assert any("momentum must be between" in w.value for w in at.warning), [w.value for w in at.warning]

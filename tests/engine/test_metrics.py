@@ -45,3 +45,10 @@ def test_threshold_and_roc_pr_curves():
     recall, precision = pr_curve(y, scores)
     assert recall[-1] == 1.0 and precision[0] == 1.0 and precision[-1] == 0.5
     assert predict(np.array([[0.2, 0.7, 0.1]])).tolist() == [1]
+
+
+def test_tied_scores_count_as_half_in_the_roc_area():
+    _, _, auc = roc_curve(np.array([1, 1, 1, 0, 0, 0]), np.full(6, 0.5))
+    assert auc == pytest.approx(0.5)
+    _, _, auc = roc_curve(np.array([1, 0, 1, 0, 1, 0]), np.array([0.9, 0.9, 0.5, 0.5, 0.1, 0.1]))
+    assert auc == pytest.approx(0.5)

@@ -116,3 +116,25 @@ def test_custom_points_make_a_data_set():
     assert (config.task, config.classes, config.n_train) == ("classification", 2, 3)
     trainer, metrics = train(config, 100)
     assert metrics["accuracy"] == 1.0
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"seed": -1}, "seed must be between"),
+    ({"data_seed": 2_000_000}, "data_seed must be between"),
+    ({"optimizer": "momentum", "momentum": 0.995}, "momentum must be between"),
+    ({"dataset": "custom", "points": (float("nan"), 1, 0, 2, 2, 1, -1, -1, 0, -2, -2, 1)}, "finite coordinates"),
+    ({"dataset": "plane", "n_points": 10, "train_ratio": 0.1, "batch_norm": (True, False)}, "at least 2"),
+])
+def test_values_that_would_break_the_trainer_are_refused(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        PlaygroundConfig().replace(**changes)
+
+
+def test_batch_norm_skips_a_one_point_batch_instead_of_zeroing_its_gradients():
+    config = PlaygroundConfig(dataset="plane", n_points=22, batch_size=10, batch_norm=(True, True), learning_rate=0.01)
+    trainer = PlaygroundTrainer(config)  # 11 training points: batches of 10 and 1
+    for _ in range(20):
+        metrics = trainer.step()
+    assert trainer.iteration == 20 * 1, "the one-point batch is skipped"
+    assert metrics["grad_norm_1"] > 0
+    assert min(v.min() for v in trainer.net.running_var) > 1e-3, "running variance not dragged to zero"
