@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import playground, runtime
+from bench import optimizers, playground, runtime
 
-GROUPS = {"runtime": runtime.run, "playground": playground.run}
+GROUPS = {"runtime": runtime.run, "playground": playground.run, "optimizers": optimizers.run}
 
 
 def main(prefixes: list[str]) -> int:

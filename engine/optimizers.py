@@ -36,7 +36,7 @@ class OptimizerSpec:
     eps: float = 1e-8
     adagrad_eps: float = 1e-10  # PyTorch's AdaGrad default
     weight_decay: float = 0.01  # AdamW's λ
-    bias_correction: bool = True  # Adam/AdamW: off shows why the first steps are too small
+    bias_correction: bool = True  # Adam/AdamW: off, the early steps are up to 6.6× too large (m and √v are biased differently)
 
 
 class Optimizer:

@@ -1,48 +1,23 @@
 """Figures of the Playground page: pure functions from a snapshot's payload to images and charts.
 
 The two views that redraw five times a second while training — the decision boundary and the
-network diagram — are drawn here as PNG images (an image element swaps its picture in place;
-see ui/charts.py for why not Plotly), returned as `data:` URIs: a media file would be deleted
-by the next redraw, sometimes before the browser fetched it (a broken image), and Streamlit
-would re-encode it as JPEG. They are drawn at twice their size and scaled down, so lines and
-dots are smooth. Colours follow TensorFlow Playground: orange for negative / class 0,
+network diagram — are drawn here as images (see ui/images.py). Colours follow TensorFlow Playground: orange for negative / class 0,
 blue for positive / class 1, white around zero; more classes get a categorical palette.
 """
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from engine.data2d import EXTENT
 from ui.charts import PALETTE, Chart
+from ui.images import SCALE, data_uri, font
 
 ORANGE, BLUE, WHITE = np.array([245, 147, 34]), np.array([8, 119, 189]), np.array([255, 255, 255])
 CLASS_COLOURS = np.array([[245, 147, 34], [8, 119, 189], [22, 163, 74], [147, 51, 234], [220, 38, 38]])
-SCALE = 2  # draw at 2× and scale down: anti-aliasing for PIL's lines and circles
-
-
-def _font(size: int) -> ImageFont.ImageFont:
-    return ImageFont.load_default(size=size * SCALE)
-
-
-def _png(image: Image.Image, photo: bool = False) -> str:
-    """The image scaled down from its drawing size, as a data URI for st.image: PNG for flat
-    drawings, JPEG (quality 90) for smooth surfaces — a quarter of the bytes, five times a second."""
-    image = image.resize((image.width // SCALE, image.height // SCALE), Image.Resampling.BILINEAR)
-    buffer = io.BytesIO()
-    if photo:
-        image.save(buffer, format="JPEG", quality=90)
-    else:
-        image.save(buffer, format="PNG", compress_level=3)
-    kind = "jpeg" if photo else "png"
-    return f"data:image/{kind};base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
 def diverging_rgb(values: np.ndarray, strength: float = 1.0) -> np.ndarray:
     """Values in [-1, 1] to RGB: orange → white → blue (strength < 1 gives paler colours)."""
     v = np.clip(values, -1.0, 1.0)[..., None] * strength
@@ -89,12 +64,12 @@ def boundary_png(payload: Mapping, show_test: bool = True, discretize: bool = Fa
         for cx, cy, colour in zip(px, py, _point_colours(y, payload["n_classes"]), strict=True):
             draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=tuple(int(c) for c in colour), outline=outline, width=SCALE)
     draw.rectangle((left, top, left + s, top + s), outline="#9ca3af", width=SCALE)
-    font = _font(11)
+    small = font(11)
     for tick in (-6, -3, 0, 3, 6):
         tx, ty = pixel(np.array(tick, float), np.array(tick, float))
-        draw.text((float(tx), top + s + 4 * SCALE), str(tick), fill="#4b5563", font=font, anchor="mt")
-        draw.text((left - 5 * SCALE, float(ty)), str(tick), fill="#4b5563", font=font, anchor="rm")
-    return _png(image, photo=True)
+        draw.text((float(tx), top + s + 4 * SCALE), str(tick), fill="#4b5563", font=small, anchor="mt")
+        draw.text((left - 5 * SCALE, float(ty)), str(tick), fill="#4b5563", font=small, anchor="rm")
+    return data_uri(image, photo=True)
 
 
 # -- the network diagram -----------------------------------------------------------------------------------
@@ -134,19 +109,19 @@ def network_png(payload: Mapping, labels: Sequence[str], max_links: int = 400, w
         for (x, y), unit in zip(centres[l], layer, strict=True):
             image.paste(_tile(unit, tile), (x, y))
             draw.rectangle((x, y, x + tile, y + tile), outline="#d1d5db", width=1)
-    font = _font(11)
+    small = font(11)
     for u, label in enumerate(labels[: len(layers[0])]):
         x, y = centres[0][u]
-        draw.text((x - 6 * SCALE, y + tile / 2), label, fill="#374151", font=font, anchor="rm")
+        draw.text((x - 6 * SCALE, y + tile / 2), label, fill="#374151", font=small, anchor="rm")
     names = ["inputs"] + [f"layer {l} ({len(layer)})" for l, layer in enumerate(layers[1:-1], start=1)] + ["output"]
     for l, name in enumerate(names):
-        draw.text((centres[l][0][0] + tile / 2, height - 12 * SCALE), name, fill="#6b7280", font=font, anchor="mm")
-    return _png(image)
+        draw.text((centres[l][0][0] + tile / 2, height - 12 * SCALE), name, fill="#6b7280", font=small, anchor="mm")
+    return data_uri(image)
 
 
 def unit_png(unit: np.ndarray, size: int = 200) -> str:
     """One unit's preview, large."""
-    return _png(_tile(unit, size * SCALE))
+    return data_uri(_tile(unit, size * SCALE))
 
 
 # -- charts for the tabs (Vega-Lite: they redraw in place) ------------------------------------------------------

@@ -44,7 +44,7 @@ def test_update_rule_matches_torch_optim_step_for_step(name):
     assert not np.allclose(theta, [-1.2, 1.0]), "the optimizer moved"
 
 
-def test_adam_without_bias_correction_starts_slower():
+def test_adam_without_bias_correction_takes_larger_first_steps():
     g = np.array([1.0])
     with_bc, without = np.zeros(1), np.zeros(1)
     a, b = Optimizer(OptimizerSpec("adam"), 1), Optimizer(OptimizerSpec("adam", bias_correction=False), 1)
