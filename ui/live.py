@@ -21,7 +21,7 @@ from engine.device import DeviceError
 from engine.runtime import JobState, RuntimeLimitError, Snapshot, UnknownRunError, get_runtime
 from ui import state
 
-SPEEDS = {"1/s": 1.0, "5/s": 5.0, "20/s": 20.0, "100/s": 100.0, "max": None}
+SPEEDS = {"1/s": 1.0, "5/s": 5.0, "20/s": 20.0, "50/s": 50.0, "100/s": 100.0, "max": None}
 SETTLE_S = 2.0  # how long a button waits for the worker to confirm (normally milliseconds)
 
 
@@ -35,6 +35,7 @@ class LiveJob:
     device: str = "cpu"
     max_steps: int | None = None
     autostart: bool = True  # build the model (paused) as the page opens, so its views show at once
+    default_speed: str = "max"  # a key of SPEEDS: an animation (the optimizer race) wants a pace the eye can follow
 
 
 def live_panel(
@@ -124,17 +125,18 @@ def _controls(job: LiveJob, config: Config, run_id: str | None) -> None:
     snap = get_runtime().snapshot(run_id) if run_id else None
     running = snap is not None and snap.state is JobState.RUNNING
     play, step, reset, speed = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    action = functools.partial(state.action_key, job.page)
     if running:
-        play.button("Pause", icon=":material/pause:", key=f"{job.page}.pause", on_click=_pause, args=(job, run_id), width="stretch")
+        play.button("Pause", icon=":material/pause:", key=action("pause"), on_click=_pause, args=(job, run_id), width="stretch")
     else:
-        play.button("Run", icon=":material/play_arrow:", type="primary", key=f"{job.page}.run",
+        play.button("Run", icon=":material/play_arrow:", type="primary", key=action("run"),
                     on_click=_run, args=(job, config, run_id), width="stretch")
-    step.button(f"Step 1 {job.unit}", icon=":material/skip_next:", key=f"{job.page}.step", on_click=_step, args=(job, config, run_id),
+    step.button(f"Step 1 {job.unit}", icon=":material/skip_next:", key=action("step"), on_click=_step, args=(job, config, run_id),
                 width="stretch")
-    reset.button("Reset", icon=":material/restart_alt:", key=f"{job.page}.reset", on_click=_reset, args=(job, config, run_id),
+    reset.button("Reset", icon=":material/restart_alt:", key=action("reset"), on_click=_reset, args=(job, config, run_id),
                  disabled=run_id is None, width="stretch")
-    speed.select_slider(f"Speed ({job.unit}s per second)", options=list(SPEEDS), value="max", key=f"{job.page}.speed",
-                        on_change=_speed, args=(job,))
+    st.session_state.setdefault(f"{job.page}.speed", job.default_speed)
+    speed.select_slider(f"Speed ({job.unit}s per second)", options=list(SPEEDS), key=f"{job.page}.speed", on_change=_speed, args=(job,))
 
 
 # -- button callbacks (run before the rerun, so the page redraws with the new state) --------------
@@ -205,7 +207,7 @@ def _speed(job: LiveJob) -> None:
 
 def _start(job: LiveJob, config: Config, run: bool) -> str:
     runtime = get_runtime()
-    rate = SPEEDS[st.session_state.get(f"{job.page}.speed", "max")]
+    rate = SPEEDS[st.session_state.get(f"{job.page}.speed", job.default_speed)]
     run_id = runtime.start(state.session_id(), job.trainer, config, run=run, device=job.device,
                            max_steps=job.max_steps, steps_per_s=rate)
     state.set_run_id(job.page, run_id)

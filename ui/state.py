@@ -94,3 +94,33 @@ def first_visit(page: str) -> bool:
         return False
     st.session_state[marker] = True
     return True
+
+
+def remember(page: str, name: str, value: object) -> None:
+    """Keep a value for this tab across reruns and page switches (not a widget, not in the URL)."""
+    st.session_state[f"{page}:{name}"] = value
+
+
+def recall(page: str, name: str, default: object = None) -> object:
+    return st.session_state.get(f"{page}:{name}", default)
+
+
+def page_run_id(page: str) -> str | None:
+    """Another page's run in this tab (session state only: the URL's run id is this page's)."""
+    return st.session_state.get(_run_key(page))
+
+
+def keep_widgets(page: str) -> None:
+    """Keep the values of this page's widgets while they are not drawn (a closed tab): Streamlit
+    forgets a widget's value when a run does not draw it, unless the script sets it. Value
+    widgets' keys start with "<page>." (see widget_key); buttons and charts, whose values cannot
+    be set, use action_key and are skipped."""
+    prefix, skip = f"{page}.", f"{page}.do."
+    for k in list(st.session_state):
+        if isinstance(k, str) and k.startswith(prefix) and not k.startswith(skip):
+            st.session_state[k] = st.session_state[k]
+
+
+def action_key(page: str, name: str) -> str:
+    """Key for a button, an uploader or a chart selection (values a script cannot set)."""
+    return f"{page}.do.{name}"

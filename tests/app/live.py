@@ -59,7 +59,7 @@ def click(at: AppTest, key: str) -> AppTest:
 
 def running(at: AppTest, page: str) -> tuple[str, Status]:
     """Press the page's Run and wait until its job has taken a few epochs; returns (run id, status)."""
-    click(at, f"{page}.run")
+    click(at, f"{page}.do.run")
     now = until(at, lambda s: s.state == "running" and s.epoch > 0)
     run_id = at.query_params["run"]
     assert isinstance(run_id, str) and run_id
@@ -68,7 +68,7 @@ def running(at: AppTest, page: str) -> tuple[str, Status]:
 
 def pause_holds(at: AppTest, page: str, seconds: float = 0.5) -> Status:
     """Press Pause; the job reaches "paused" and takes no step while paused. Returns that status."""
-    click(at, f"{page}.pause")
+    click(at, f"{page}.do.pause")
     paused = until(at, lambda s: s.state == "paused")
     time.sleep(seconds)
     assert until(at.run(), lambda s: True) == paused, "a paused job must not train"

@@ -42,18 +42,18 @@ def test_home_run_pause_step_reset(home: AppTest) -> None:
     assert status(home) == ("paused", 0), "the page opens with its model built and paused at epoch 0"
     run_id, first = running(home, "home")
     assert get_runtime().snapshot(run_id).run_id == run_id
-    assert [b.key for b in home.button if b.key == "home.pause"], "a running job shows Pause"
+    assert [b.key for b in home.button if b.key == "home.do.pause"], "a running job shows Pause"
     until(home, lambda s: s.state == "running" and s.epoch > first.epoch)
 
     paused = pause_holds(home, "home")
     assert home.query_params["run"] == run_id
 
-    click(home, "home.step")
+    click(home, "home.do.step")
     stepped = until(home, lambda s: s.epoch != paused.epoch)
     time.sleep(0.3)
     assert until(home.run(), lambda s: True) == stepped == Status("paused", paused.epoch + 1)
 
-    click(home, "home.reset")
+    click(home, "home.do.reset")
     assert until(home, lambda s: s.epoch == 0) == Status("paused", 0)
     assert home.query_params["run"] == run_id, "reset keeps the same run"
 
@@ -78,12 +78,12 @@ def test_stale_run_in_url_shows_a_warning() -> None:
     assert_clean(at)
     assert any("gone" in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.query_params.get("run") != "doesnotexist", "the stale run id is dropped from the URL"
-    assert status(at) == ("paused", 0) and not at.button(key="home.run").disabled, "a fresh run replaces it"
+    assert status(at) == ("paused", 0) and not at.button(key="home.do.run").disabled, "a fresh run replaces it"
 
 
 def test_structural_change_rebuilds_the_run(home: AppTest) -> None:
     run_id, _ = running(home, "home")
-    click(home, "home.pause")
+    click(home, "home.do.pause")
     until(home, lambda s: s.state == "paused" and s.epoch > 0)
     home.selectbox(key="home.activation").set_value("relu").run()
     assert until(home, lambda s: s.epoch == 0) == Status("paused", 0)
@@ -105,9 +105,9 @@ def test_structural_change_rebuilds_the_run(home: AppTest) -> None:
 
 def test_button_on_a_released_run_shows_a_warning(home: AppTest) -> None:
     run_id, _ = running(home, "home")
-    click(home, "home.pause")
+    click(home, "home.do.pause")
     get_runtime().release(run_id, "it was released after 30 minutes with no page watching it.")
-    home.button(key="home.run").click().run()  # the page still shows the released run's controls
+    home.button(key="home.do.run").click().run()  # the page still shows the released run's controls
     assert_clean(home)
     assert any("gone" in w.value and "released after 30 minutes" in w.value for w in home.warning)
     assert home.query_params.get("run") != run_id, "the released run is forgotten (a fresh one replaces it)"

@@ -98,7 +98,7 @@ def test_hot_change_keeps_the_running_model(page: AppTest) -> None:
 
 def test_structural_change_rebuilds_the_run(page: AppTest) -> None:
     run_id, _ = running(page, "playground")
-    click(page, "playground.pause")
+    click(page, "playground.do.pause")
     until(page, lambda s: s.state == "paused" and s.epoch > 0)
     page.selectbox(key="playground.activations.0").set_value("relu").run()
     assert until(page, lambda s: s.epoch == 0) == Status("paused", 0)
@@ -128,7 +128,7 @@ def test_bad_settings_give_a_message_not_an_exception(page: AppTest) -> None:
     page.run()
     assert not page.exception, [e.value for e in page.exception]
     assert any("at least one input feature" in e.value for e in page.error), [e.value for e in page.error]
-    assert not [b for b in page.button if b.key == "playground.run"], "no live panel without a valid config"
+    assert not [b for b in page.button if b.key == "playground.do.run"], "no live panel without a valid config"
     page.checkbox(key="playground.features.x1").check().run()
     assert_clean(page)
     assert page.query_params["features"] == "x1"
