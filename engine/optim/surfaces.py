@@ -190,7 +190,7 @@ SURFACES_BASE = {
                 (1.0, 1.4), ((3.0, 0.5),), True,
                 "Steep walls and flat plateaus side by side: a learning rate that is safe on the walls is far too small on "
                 "the flats. Adaptive methods rescale each coordinate.", _beale, _beale_grad),
-        Surface("himmelblau", "Himmelblau", r"(x^2 + y - 11)^2 + (x + y^2 - 7)^2", (-5, 5, -5, 5), (-0.4, -0.6),
+        Surface("himmelblau", "Himmelblau", r"(x^2 + y - 11)^2 + (x + y^2 - 7)^2", (-5, 5, -5, 5), (-0.5, -0.75),
                 ((3.0, 2.0), (-2.805118, 3.131313), (-3.779310, -3.283186), (3.584428, -1.848126)), True,
                 "Four minima of equal depth: from the same start, different optimizers end in different minima.",
                 _himmelblau, _himmelblau_grad),

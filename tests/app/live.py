@@ -11,7 +11,7 @@ from typing import NamedTuple
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[2]
-STATUS = re.compile(r"^\*\*(\w+)\*\* · epoch ([\d,]+)")
+STATUS = re.compile(r"^\*\*(\w+)\*\* · (?:epoch|step) ([\d,]+)")
 TIMEOUT_S = 10.0
 
 
