@@ -10,6 +10,8 @@ from ui import state
 from ui.live import LiveJob, live_panel
 
 PAGE = "optimizers"
+# the race animates: 50 steps a second by default, its view published 25 times a second
+RACE = LiveJob(PAGE, RaceTrainer, unit="step", default_speed="50/s", snapshot_interval_s=0.04)
 
 # -- purpose -------------------------------------------------------------------------------------------
 st.title("Optimizers")
@@ -35,7 +37,7 @@ race, sweep, schedules, averages, landscape = st.tabs(
 # -- compute and show: only the open section is drawn ------------------------------------------------------
 if race.open:
     with race:
-        panel, live = st.columns([1, 2.3], gap="large")
+        panel, live = st.columns([1.25, 2.3], gap="medium")
         with panel:
             controls.panel()
         config, error = controls.current()  # as the panel's widgets now say
@@ -44,10 +46,9 @@ if race.open:
                 st.error(f"These settings cannot be used: {error}")
             else:
                 state.config_to_url(config)
-                live_panel(LiveJob(PAGE, RaceTrainer, unit="step", default_speed="50/s"), config, views.render, views.details,
-                           poll_s=0.03)
-                views.rules(config)
+                live_panel(RACE, config, views.render, views.details, poll_s=0.03)
                 views.surface_views(config, views.latest_payload(PAGE))
+                views.rules(config)
 for tab, draw in ((sweep, sections.sweep_section), (schedules, sections.schedules_section)):
     if tab.open:
         with tab:

@@ -36,6 +36,7 @@ class LiveJob:
     max_steps: int | None = None
     autostart: bool = True  # build the model (paused) as the page opens, so its views show at once
     default_speed: str = "max"  # a key of SPEEDS: an animation (the optimizer race) wants a pace the eye can follow
+    snapshot_interval_s: float | None = None  # how often the worker publishes the view (None: every 0.1 s)
 
 
 def live_panel(
@@ -209,7 +210,7 @@ def _start(job: LiveJob, config: Config, run: bool) -> str:
     runtime = get_runtime()
     rate = SPEEDS[st.session_state.get(f"{job.page}.speed", job.default_speed)]
     run_id = runtime.start(state.session_id(), job.trainer, config, run=run, device=job.device,
-                           max_steps=job.max_steps, steps_per_s=rate)
+                           max_steps=job.max_steps, steps_per_s=rate, snapshot_interval_s=job.snapshot_interval_s)
     state.set_run_id(job.page, run_id)
     _settle(run_id, lambda s: s.payload or s.state.is_terminal)
     return run_id

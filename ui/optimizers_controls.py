@@ -160,7 +160,7 @@ def _racer(i: int, n: int) -> None:
     name = s[key("optimizer", i)]
     title = f"**{i + 1}** · {LABELS[name]} · η = {s[key('learning_rate', i)]:g}"
     with st.expander(title, key=state.action_key(PAGE, f"racer.{i}"), expanded=n <= 3):
-        top, lr, remove = st.columns([1.4, 1.1, 0.45], vertical_alignment="bottom")
+        top, lr, remove = st.columns([1.7, 1.0, 0.42], vertical_alignment="bottom")
         top.selectbox("Optimizer", RACE_OPTIMIZERS, format_func=LABELS.get, key=key("optimizer", i))
         lr.number_input("η", 1e-6, 100.0, format="%g", key=key("learning_rate", i),
                         help="Learning rate. For Newton's method, a damping factor: 1 is the full step θ − H⁻¹g.")
@@ -178,7 +178,7 @@ def _racer(i: int, n: int) -> None:
             b.number_input("β2", 0.0, 0.99999, step=0.001, format="%g", key=key("beta2", i))
             c.number_input("ε", 1e-12, 1.0, format="%g", key=key("eps", i))
             a, b = st.columns(2, vertical_alignment="bottom")
-            a.checkbox("bias correction", key=key("bias_correction", i), help="Divide m by 1 − β1^t and v by 1 − β2^t.")
+            a.checkbox("bias corr.", key=key("bias_correction", i), help="Bias correction: divide m by 1 − β1^t and v by 1 − β2^t.")
             if name == "adamw":
                 b.number_input("weight decay λ", 0.0, 1.0, step=0.01, format="%g", key=key("weight_decay", i))
 

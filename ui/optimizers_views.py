@@ -54,6 +54,16 @@ def _standings(p: Mapping) -> dict[str, list]:
     return rows
 
 
+def _tex(x: float) -> str:
+    """A number for LaTeX: 1e-08 as 10^{-8}, others in their shortest form."""
+    text = f"{x:g}"
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        power = f"10^{{{int(exponent)}}}"
+        return power if mantissa == "1" else rf"{mantissa}\cdot {power}"
+    return text
+
+
 # -- the update rules, with each racer's numbers ------------------------------------------------------------
 def rule(config: RaceConfig, i: int) -> str:
     """Racer i's update rule in LaTeX with its hyper-parameters filled in."""
@@ -70,16 +80,16 @@ def rule(config: RaceConfig, i: int) -> str:
     if name == "rmsprop":
         rho = r["rho"]
         return (rf"s \leftarrow {rho:g}\, s + {1 - rho:.4g}\, g^2,\quad "
-                rf"\theta \leftarrow \theta - {eta}\, \frac{{g}}{{\sqrt{{s}} + {r['eps']:g}}}")
+                rf"\theta \leftarrow \theta - {eta}\, \frac{{g}}{{\sqrt{{s}} + {_tex(r['eps'])}}}")
     if name == NEWTON:
         return rf"\theta \leftarrow \theta - {eta}\, H^{{-1}} g"
     b1, b2 = r["beta1"], r["beta2"]
     moments = rf"m \leftarrow {b1:g}\, m + {1 - b1:.4g}\, g,\quad v \leftarrow {b2:g}\, v + {1 - b2:.4g}\, g^2 \\ "
     if r["bias_correction"]:
         step = (rf"\hat m = \frac{{m}}{{1 - {b1:g}^t}},\ \hat v = \frac{{v}}{{1 - {b2:g}^t}},\quad "
-                rf"\theta \leftarrow \theta - {eta}\, \frac{{\hat m}}{{\sqrt{{\hat v}} + {r['eps']:g}}}")
+                rf"\theta \leftarrow \theta - {eta}\, \frac{{\hat m}}{{\sqrt{{\hat v}} + {_tex(r['eps'])}}}")
     else:
-        step = rf"\theta \leftarrow \theta - {eta}\, \frac{{m}}{{\sqrt{{v}} + {r['eps']:g}}}"
+        step = rf"\theta \leftarrow \theta - {eta}\, \frac{{m}}{{\sqrt{{v}} + {_tex(r['eps'])}}}"
     decay = rf"\theta \leftarrow (1 - {eta}\cdot{r['weight_decay']:g})\,\theta,\quad " if name == "adamw" else ""
     return r"\begin{gathered}" + decay + moments + step + r"\end{gathered}"
 

@@ -54,6 +54,7 @@ class JobSpec:
     steps_per_s: float | None = None  # rate cap; None = as fast as possible
     max_parameters: int | None = None  # refuse larger models
     history_capacity: int = 2000
+    snapshot_interval_s: float | None = None  # publish at most this often; None: the worker's default (0.1 s)
 
 
 class Job:

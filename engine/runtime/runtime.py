@@ -97,12 +97,15 @@ class Runtime:
         device: str = "cpu",
         max_steps: int | None = None,
         steps_per_s: float | None = None,
+        snapshot_interval_s: float | None = None,
     ) -> str:
-        """Start a job for this browser session; returns its run id."""
+        """Start a job for this browser session; returns its run id. `snapshot_interval_s`: how
+        often the job publishes its view (default 0.1 s; an animation may want it more often)."""
         with self._changed:
             self._check_capacity(session, running=run, new=True)
             run_id = secrets.token_urlsafe(9)
-            spec = JobSpec(trainer, config, device, max_steps, steps_per_s, self.limits.max_parameters)
+            spec = JobSpec(trainer, config, device, max_steps, steps_per_s, self.limits.max_parameters,
+                           snapshot_interval_s=snapshot_interval_s)
             first = Snapshot(run_id, JobState.RUNNING if run else JobState.PAUSED, 0, {}, {})
             self._runs[run_id] = _Run(session, spec, first, time.monotonic())
         self.executor.submit(run_id, spec, run)

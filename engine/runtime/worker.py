@@ -48,7 +48,8 @@ class Worker:
             if job is not None:
                 before = job.state
                 job.run_slice(self.slice_s)
-                due = time.perf_counter() - self.published.get(job.run_id, 0.0) >= self.snapshot_interval_s
+                interval = job.spec.snapshot_interval_s or self.snapshot_interval_s
+                due = time.perf_counter() - self.published.get(job.run_id, 0.0) >= interval
                 if due or job.state is not before or job.ready_at() is None:
                     self._publish(job)
 
