@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
 from streamlit.testing.v1 import AppTest
+
+from engine.runtime import get_runtime
 
 ROOT = Path(__file__).resolve().parents[2]
 STATUS = re.compile(r"^\*\*(\w+)\*\* · (?:epoch|step) ([\d,]+)")
@@ -18,6 +20,26 @@ TIMEOUT_S = 10.0
 class Status(NamedTuple):
     state: str
     epoch: int
+
+
+def page_opener(page: str) -> Iterator[Callable[..., AppTest]]:
+    """For a fixture: a function that opens `page` through the router (optionally from a link's
+    query params); every run it opened is freed afterwards."""
+    opened: list[AppTest] = []
+
+    def open_(**params: str) -> AppTest:
+        at = app()
+        at.query_params.update(params)  # the link, there before the page's first run
+        at.run()  # the first run registers the navigation, which switch_page resolves against
+        at.switch_page(page).run()
+        assert not at.exception, [e.value for e in at.exception]
+        opened.append(at)
+        return at
+
+    yield open_
+    for at in opened:
+        if run_id := at.query_params.get("run"):  # free the worker for the next test
+            get_runtime().release(run_id)
 
 
 def app() -> AppTest:

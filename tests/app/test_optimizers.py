@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from engine.optim.race import RaceTrainer
 from engine.runtime import JobState, get_runtime
-from tests.app.live import ROOT, assert_clean, click, status, until
+from tests.app.live import assert_clean, click, page_opener, status, until
 
 PAGE = "pages/optimizers.py"
 SECTIONS = ("Learning-rate sweep", "Schedules", "Averages (EWA)", "A network's landscape")
@@ -19,21 +19,7 @@ SECTIONS = ("Learning-rate sweep", "Schedules", "Averages (EWA)", "A network's l
 
 @pytest.fixture
 def open_page() -> Iterator[Callable[..., AppTest]]:
-    opened: list[AppTest] = []
-
-    def open_(**params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.query_params.update(params)
-        at.run()
-        at.switch_page(PAGE).run()
-        assert not at.exception, [e.value for e in at.exception]
-        opened.append(at)
-        return at
-
-    yield open_
-    for at in opened:
-        if run_id := at.query_params.get("run"):
-            get_runtime().release(run_id)
+    yield from page_opener(PAGE)
 
 
 @pytest.fixture

@@ -8,29 +8,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.runtime import get_runtime
-from tests.app.live import ROOT, TIMEOUT_S, Status, assert_clean, click, pause_holds, running, status, until
+from tests.app.live import TIMEOUT_S, Status, assert_clean, click, page_opener, pause_holds, running, status, until
 
 PAGE = "pages/playground.py"
 
 
 @pytest.fixture
 def open_page() -> Iterator[Callable[..., AppTest]]:
-    """Open the Playground (optionally from a link's query params); frees every run afterwards."""
-    opened: list[AppTest] = []
-
-    def open_(**params: str) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-        at.query_params.update(params)  # the link, there before the page's first run
-        at.run()  # the first run registers the navigation, which switch_page resolves against
-        at.switch_page(PAGE).run()
-        assert not at.exception, [e.value for e in at.exception]
-        opened.append(at)
-        return at
-
-    yield open_
-    for at in opened:
-        if run_id := at.query_params.get("run"):  # free the worker for the next test
-            get_runtime().release(run_id)
+    yield from page_opener(PAGE)
 
 
 @pytest.fixture
