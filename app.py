@@ -10,7 +10,7 @@ from pathlib import Path
 import streamlit as st
 
 from engine.device import configure_threads
-from ui import widgets
+from ui import state, widgets
 from ui.catalogue import PAGES
 
 # Training runs in the runtime's worker processes, one per core; the page server keeps one torch
@@ -22,4 +22,6 @@ home = st.Page("pages/home.py", title="Home", icon=":material/home:", url_path="
 pages = [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.key) for p in PAGES]
 navigation = st.navigation({"": [home], "Learn": pages})
 widgets.device_badge()
+for page in ("home", *(p.key for p in PAGES)):
+    state.keep_widgets(page)  # a page's settings survive a visit to another page
 navigation.run()

@@ -21,8 +21,7 @@ st.markdown(
     "where Adam walks at speed η. Then find each one's stable learning rates, and look at a real network's loss landscape."
 )
 
-# -- inputs: the link's race on first load; every section's widgets keep their values while closed ------------
-state.keep_widgets(PAGE)
+# -- inputs: the link's race on first load (app.py keeps every widget's value while its section is closed) -----
 if state.first_visit(PAGE):
     link, problem = state.config_from_url(RaceConfig)
     controls.load(link)

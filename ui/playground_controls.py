@@ -68,7 +68,7 @@ def data_panel() -> dict[str, Any]:
     if dataset != CUSTOM:
         left, right = st.columns(2, vertical_alignment="bottom")
         out["n_points"] = left.number_input("Points", 10, 2000, step=50, key=key("n_points"))
-        right.button("New data", icon=":material/casino:", key=key("regenerate"), on_click=_new_data, width="stretch",
+        right.button("New data", icon=":material/casino:", key=key("do.regenerate"), on_click=_new_data, width="stretch",
                      help="Draw a new sample of the same data set (the data seed goes up by one).")
         out["data_seed"] = st.session_state.get(key("data_seed"), 0)
         out["noise"] = st.slider("Noise", 0.0, 1.0, step=0.05, key=key("noise"))

@@ -35,12 +35,12 @@ def panel(config: PlaygroundConfig, left_out_of_link: list[str]) -> None:
         if "points" in left_out_of_link:
             st.caption("Your uploaded points are too many for a link: share the JSON config instead.")
         st.download_button("Config (JSON)", config.to_json(), "playground-config.json", "application/json",
-                           icon=":material/download:", key=f"{PAGE}.dl_json", on_click="ignore")
+                           icon=":material/download:", key=f"{PAGE}.do.dl_json", on_click="ignore")
         st.download_button("PyTorch script", lambda: export.pytorch_script(config), "playground_experiment.py", "text/x-python",
-                           icon=":material/code:", key=f"{PAGE}.dl_script", on_click="ignore",
+                           icon=":material/code:", key=f"{PAGE}.do.dl_script", on_click="ignore",
                            help="A standalone script: the same data, network, loss, optimizer and schedule in plain PyTorch.")
         st.download_button("Trained weights (state dict)", lambda: _weights(config), "playground_weights.pt",
-                           "application/octet-stream", icon=":material/download:", key=f"{PAGE}.dl_weights",
+                           "application/octet-stream", icon=":material/download:", key=f"{PAGE}.do.dl_weights",
                            on_click="ignore", disabled=state.run_id(PAGE) is None,
                            help="Load into the script's model: python playground_experiment.py --weights playground_weights.pt --epochs 0")
         views.config_upload()

@@ -55,7 +55,7 @@ def details(snap: Snapshot) -> None:
     _unit_inspector(p)
     _curves(snap)
     # only the open tab is computed and sent: the others cost nothing while training
-    metrics, health, compare = st.tabs(["Metrics", "Training health", "Compare"], key=f"{PAGE}.tab", on_change="rerun")
+    metrics, health, compare = st.tabs(["Metrics", "Training health", "Compare"], key=f"{PAGE}.do.tab", on_change="rerun")
     if metrics.open:
         with metrics:
             _metrics(p)
@@ -181,7 +181,7 @@ def _health(snap: Snapshot) -> None:
 
 def _compare(snap: Snapshot) -> None:
     pinned: Snapshot | None = st.session_state.get(PINNED)
-    if st.button("Pin this run for comparison", icon=":material/push_pin:", key=f"{PAGE}.pin"):
+    if st.button("Pin this run for comparison", icon=":material/push_pin:", key=f"{PAGE}.do.pin"):
         st.session_state[PINNED] = pinned = snap
     if pinned is None:
         st.caption("Pin a run, change the settings (same data and seed), train again, and compare here.")
@@ -207,13 +207,13 @@ def presets_bar() -> None:
     choice, button = st.columns([3, 1], vertical_alignment="bottom")
     name = choice.selectbox("Teaching scenario", list(PRESETS), format_func=lambda k: PRESETS[k].title, key=f"{PAGE}.preset")
     button.button("Load scenario", on_click=lambda: controls.load(PRESETS[st.session_state[f"{PAGE}.preset"]].config()),
-                  width="stretch", key=f"{PAGE}.load_preset")
+                  width="stretch", key=f"{PAGE}.do.load_preset")
     st.caption(PRESETS[name].story)
 
 
 def _apply_csv() -> None:
     """on_change of the CSV uploader: runs before the widgets are drawn, so it may set them."""
-    upload = st.session_state.get(f"{PAGE}.csv")
+    upload = st.session_state.get(f"{PAGE}.do.csv")
     if upload is None:
         return
     try:
@@ -227,7 +227,7 @@ def _apply_csv() -> None:
 
 
 def _apply_config() -> None:
-    upload = st.session_state.get(f"{PAGE}.json")
+    upload = st.session_state.get(f"{PAGE}.do.json")
     if upload is None:
         return
     try:
@@ -240,12 +240,12 @@ def _apply_config() -> None:
 
 
 def csv_upload() -> None:
-    st.file_uploader("Your own data (CSV: x1, x2, label)", type=["csv", "txt"], key=f"{PAGE}.csv", on_change=_apply_csv,
+    st.file_uploader("Your own data (CSV: x1, x2, label)", type=["csv", "txt"], key=f"{PAGE}.do.csv", on_change=_apply_csv,
                      help="Two feature columns and a label column; a header row is optional. At most 5000 rows.")
 
 
 def config_upload() -> None:
-    st.file_uploader("Load a config (JSON)", type=["json"], key=f"{PAGE}.json", on_change=_apply_config)
+    st.file_uploader("Load a config (JSON)", type=["json"], key=f"{PAGE}.do.json", on_change=_apply_config)
 
 
 # -- drawing your own points ------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def _current_points(values: dict) -> tuple[float, ...]:
 
 def _add_clicked_point(values: dict) -> None:
     """on_select of the drawing board: add the clicked position with the chosen label."""
-    event = st.session_state.get(f"{PAGE}.board")
+    event = st.session_state.get(f"{PAGE}.do.board")
     points = (event or {}).get("selection", {}).get("points", [])
     if not points:
         return
@@ -279,7 +279,7 @@ def _add_clicked_point(values: dict) -> None:
 
 def draw_points(values: dict) -> None:
     """A board to click points onto (static between clicks, so a Plotly chart is fine here)."""
-    with st.expander("Draw your own points", icon=":material/draw:", key=f"{PAGE}.drawing", on_change="ignore"):
+    with st.expander("Draw your own points", icon=":material/draw:", key=f"{PAGE}.do.drawing", on_change="ignore"):
         task, classes = _task_of(values)
         if task == "regression":
             st.number_input("Value of new points", -1.0, 1.0, 0.5, 0.1, key=f"{PAGE}.draw_label")
@@ -297,11 +297,11 @@ def draw_points(values: dict) -> None:
         fig.update_layout(height=300, margin=dict(l=0, r=0, t=0, b=0), dragmode=False, clickmode="event+select")
         fig.update_xaxes(range=[-EXTENT, EXTENT], showgrid=False)
         fig.update_yaxes(range=[-EXTENT, EXTENT], scaleanchor="x", showgrid=False)
-        st.plotly_chart(fig, key=f"{PAGE}.board", on_select=lambda: _add_clicked_point(values), selection_mode="points",
+        st.plotly_chart(fig, key=f"{PAGE}.do.board", on_select=lambda: _add_clicked_point(values), selection_mode="points",
                         config={"displayModeBar": False})
         st.caption(f"{len(rows)} points. Click to add one; the network is rebuilt on your own data.")
         if values.get("dataset") == CUSTOM:
-            st.button("Clear my points", key=f"{PAGE}.clear_points", on_click=_clear_points)
+            st.button("Clear my points", key=f"{PAGE}.do.clear_points", on_click=_clear_points)
 
 
 def _clear_points() -> None:

@@ -111,8 +111,9 @@ def page_run_id(page: str) -> str | None:
 
 
 def keep_widgets(page: str) -> None:
-    """Keep the values of this page's widgets while they are not drawn (a closed tab): Streamlit
-    forgets a widget's value when a run does not draw it, unless the script sets it. Value
+    """Keep the values of this page's widgets while they are not drawn (another page, a closed
+    tab): Streamlit forgets a widget's value when a run does not draw it, unless the script sets
+    it. The router calls this for every page on every run. Value
     widgets' keys start with "<page>." (see widget_key); buttons and charts, whose values cannot
     be set, use action_key and are skipped."""
     prefix, skip = f"{page}.", f"{page}.do."

@@ -111,3 +111,20 @@ def test_button_on_a_released_run_shows_a_warning(home: AppTest) -> None:
     assert_clean(home)
     assert any("gone" in w.value and "released after 30 minutes" in w.value for w in home.warning)
     assert home.query_params.get("run") != run_id, "the released run is forgotten (a fresh one replaces it)"
+
+
+def test_settings_survive_a_visit_to_another_page() -> None:
+    at = app().run()
+    at.switch_page("pages/playground.py").run()
+    at.select_slider(key="playground.learning_rate").set_value(0.3).run()
+    at.switch_page("pages/optimizers.py").run()
+    at.number_input(key="optimizers.learning_rate.1").set_value(0.05).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/playground.py").run()
+    assert_clean(at)
+    assert at.select_slider(key="playground.learning_rate").value == 0.3
+    at.switch_page("pages/optimizers.py").run()
+    assert_clean(at)
+    assert at.number_input(key="optimizers.learning_rate.1").value == 0.05
+    for run_id in get_runtime().runs(at.session_state["session_id"]):
+        get_runtime().release(run_id)

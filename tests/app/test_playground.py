@@ -96,7 +96,7 @@ def test_a_preset_sets_the_whole_panel(page: AppTest) -> None:
     page.selectbox(key="playground.preset").set_value("zero_init").run()
     assert_clean(page)
     assert page.selectbox(key="playground.init").value == "xavier", "choosing a scenario alone changes nothing"
-    click(page, "playground.load_preset")
+    click(page, "playground.do.load_preset")
     assert page.selectbox(key="playground.init").value == "zeros"
     assert page.selectbox(key="playground.dataset").value == "circle"
     assert page.number_input(key="playground.n_layers").value == 2
@@ -138,8 +138,8 @@ GOOD_CSV = b"x1,x2,label\n" + b"\n".join(f"{x},{y},{int(x > 0)}".encode() for x,
 
 
 @pytest.mark.parametrize(("uploader", "file", "dataset"), [
-    pytest.param("playground.csv", ("points.csv", GOOD_CSV, "text/csv"), "custom", id="csv-data"),
-    pytest.param("playground.json", ("config.json", b'{"dataset": "xor"}', "application/json"), "xor", id="json-config"),
+    pytest.param("playground.do.csv", ("points.csv", GOOD_CSV, "text/csv"), "custom", id="csv-data"),
+    pytest.param("playground.do.json", ("config.json", b'{"dataset": "xor"}', "application/json"), "xor", id="json-config"),
 ])
 def test_an_upload_sets_the_panel(page: AppTest, uploader: str, file: tuple[str, bytes, str], dataset: str) -> None:
     page.file_uploader(key=uploader).set_value(file).run()
@@ -150,7 +150,7 @@ def test_an_upload_sets_the_panel(page: AppTest, uploader: str, file: tuple[str,
 
 def test_a_bad_upload_gives_a_message(page: AppTest) -> None:
     bad = b"x1,x2,label\n1,2,cat\n3,4,dog\n5,6,cat\n7,8,dog\n"
-    page.file_uploader(key="playground.csv").set_value(("bad.csv", bad, "text/csv")).run()
+    page.file_uploader(key="playground.do.csv").set_value(("bad.csv", bad, "text/csv")).run()
     assert not page.exception
     assert any("could not be used" in e.value and "row 2" in e.value for e in page.error), [e.value for e in page.error]
     assert page.selectbox(key="playground.dataset").value == "spiral", "nothing changed"
@@ -159,7 +159,7 @@ def test_a_bad_upload_gives_a_message(page: AppTest) -> None:
 def test_own_points_can_be_cleared(open_page: Callable[..., AppTest]) -> None:
     at = open_page(dataset="custom", points="1,1,0,2,2,1,-1,-1,0,-2,-2,1,3,3,0")
     assert at.selectbox(key="playground.dataset").value == "custom"
-    at.button(key="playground.clear_points").click().run()
+    at.button(key="playground.do.clear_points").click().run()
     assert_clean(at)
     assert at.selectbox(key="playground.dataset").value == "spiral"
 
