@@ -33,12 +33,13 @@ st.markdown(
 )
 
 # -- inputs --------------------------------------------------------------------------------------
+for name, default in (("activation", "tanh"), ("learning_rate", 0.01), ("batch_size", 32), ("log_y", True)):
+    st.session_state.setdefault(state.widget_key(PAGE, name), default)  # set, not passed: see state.keep_widgets
 left, middle, right, far = st.columns(4)
 target = left.selectbox("Target curve", list(TARGETS), key=state.widget_key(PAGE, "target"))
-activation = middle.selectbox("Activation", list(ACTIVATIONS), index=list(ACTIVATIONS).index("tanh"),
-                              key=state.widget_key(PAGE, "activation"))
-learning_rate = right.select_slider("Learning rate", LEARNING_RATES, value=0.01, key=state.widget_key(PAGE, "learning_rate"))
-batch_size = far.select_slider("Batch size", (1, 4, 8, 16, 32, 64, 128), value=32, key=state.widget_key(PAGE, "batch_size"))
+activation = middle.selectbox("Activation", list(ACTIVATIONS), key=state.widget_key(PAGE, "activation"))
+learning_rate = right.select_slider("Learning rate", LEARNING_RATES, key=state.widget_key(PAGE, "learning_rate"))
+batch_size = far.select_slider("Batch size", (1, 4, 8, 16, 32, 64, 128), key=state.widget_key(PAGE, "batch_size"))
 try:
     config = CurveFitConfig(target=target, activation=activation, learning_rate=learning_rate, batch_size=batch_size)
 except ConfigError as exc:
@@ -49,7 +50,7 @@ except ConfigError as exc:
 def render(snapshot) -> None:
     fit, loss = st.columns(2)
     fit.vega_lite_chart(*charts.curve_fit(snapshot.payload), key="home-fit")
-    log_y = loss.toggle("Log-scale loss", value=True, key=state.widget_key(PAGE, "log_y"))
+    log_y = loss.toggle("Log-scale loss", key=state.widget_key(PAGE, "log_y"))
     loss.vega_lite_chart(*charts.metric_curves(snapshot, ("loss",), unit="epoch", log_y=log_y), key="home-loss")
 
 

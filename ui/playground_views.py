@@ -45,8 +45,10 @@ def render(snap: Snapshot) -> None:
 def view_options() -> None:
     """The output view's switches (outside the live view, so its fast redraws carry no widgets)."""
     left, right = st.columns(2)
-    left.toggle("Show test points", value=True, key=f"{PAGE}.show_test")
-    right.toggle("Discretise output", value=False, key=f"{PAGE}.discretize", help="Show the predicted class instead of the probability.")
+    st.session_state.setdefault(f"{PAGE}.show_test", True)  # defaults set, not passed: see state.keep_widgets
+    st.session_state.setdefault(f"{PAGE}.discretize", False)
+    left.toggle("Show test points", key=f"{PAGE}.show_test")
+    right.toggle("Discretise output", key=f"{PAGE}.discretize", help="Show the predicted class instead of the probability.")
 
 
 def details(snap: Snapshot) -> None:
@@ -121,7 +123,8 @@ def _curves(snap: Snapshot) -> None:
     log_y = st.session_state.get(f"{PAGE}.log_y", False)
     left.vega_lite_chart(*charts.metric_curves(snap, ("loss", "test_loss"), unit="epoch", log_y=log_y, title="Loss", marks=marks),
                          key="pg-loss")
-    left.toggle("Log-scale loss", value=False, key=f"{PAGE}.log_y")
+    st.session_state.setdefault(f"{PAGE}.log_y", False)
+    left.toggle("Log-scale loss", key=f"{PAGE}.log_y")
     if snap.payload["n_classes"]:
         right.vega_lite_chart(*charts.metric_curves(snap, ("accuracy", "test_accuracy"), unit="epoch", title="Accuracy"),
                               key="pg-acc")
@@ -134,7 +137,8 @@ def _metrics(p: dict) -> None:
         if len(y):
             st.metric("Test mean squared error", f"{float(np.mean((y - yhat) ** 2)):.4f}")
         return
-    part = st.segmented_control("Data", ["test", "train"], default="test", key=f"{PAGE}.metrics_part") or "test"
+    st.session_state.setdefault(f"{PAGE}.metrics_part", "test")
+    part = st.segmented_control("Data", ["test", "train"], key=f"{PAGE}.metrics_part") or "test"
     y, scores = np.asarray(p[f"{part}_y"]), np.asarray(p[f"{part}_scores"])
     if not len(y):
         st.info("No points in this part.")
@@ -281,11 +285,16 @@ def draw_points(values: dict) -> None:
     """A board to click points onto (static between clicks, so a Plotly chart is fine here)."""
     with st.expander("Draw your own points", icon=":material/draw:", key=f"{PAGE}.do.drawing", on_change="ignore"):
         task, classes = _task_of(values)
+        label = st.session_state.get(f"{PAGE}.draw_label")
         if task == "regression":
-            st.number_input("Value of new points", -1.0, 1.0, 0.5, 0.1, key=f"{PAGE}.draw_label")
+            if not isinstance(label, float):
+                st.session_state[f"{PAGE}.draw_label"] = 0.5
+            st.number_input("Value of new points", -1.0, 1.0, step=0.1, key=f"{PAGE}.draw_label")
         else:
-            st.segmented_control("Class of new points", list(range(classes)), default=0,
-                                 key=f"{PAGE}.draw_label", format_func=lambda c: f"class {c}")
+            if not (isinstance(label, int) and 0 <= label < classes):
+                st.session_state[f"{PAGE}.draw_label"] = 0
+            st.segmented_control("Class of new points", list(range(classes)), key=f"{PAGE}.draw_label",
+                                 format_func=lambda c: f"class {c}")
         rows = np.asarray(_current_points(values), dtype=float).reshape(-1, 3)
         gx, gy = np.meshgrid(DRAW_GRID, DRAW_GRID)
         fig = go.Figure([

@@ -112,14 +112,24 @@ def page_run_id(page: str) -> str | None:
 
 def keep_widgets(page: str) -> None:
     """Keep the values of this page's widgets while they are not drawn (another page, a closed
-    tab): Streamlit forgets a widget's value when a run does not draw it, unless the script sets
-    it. The router calls this for every page on every run. Value
-    widgets' keys start with "<page>." (see widget_key); buttons and charts, whose values cannot
-    be set, use action_key and are skipped."""
-    prefix, skip = f"{page}.", f"{page}.do."
+    tab). Streamlit deletes a widget's value when a run does not draw it — after a page switch,
+    and also after the partial runs of a live fragment — so each value is copied to a plain key,
+    which Streamlit never deletes, and copied back when its widget's key has gone. The router
+    calls this for every page at the top of every full run. Value widgets' keys start with
+    "<page>." (see widget_key); buttons, uploaders and charts, whose values cannot be set, use
+    action_key and are skipped."""
+    prefix, skip, shadow = f"{page}.", f"{page}.do.", f"{_SHADOW}{page}."
+    for k in list(st.session_state):
+        if isinstance(k, str) and k.startswith(shadow) and k[len(_SHADOW):] not in st.session_state:
+            st.session_state[k[len(_SHADOW):]] = st.session_state[k]  # its widget was forgotten: restore
     for k in list(st.session_state):
         if isinstance(k, str) and k.startswith(prefix) and not k.startswith(skip):
-            st.session_state[k] = st.session_state[k]
+            # set through the API every run: a widget drawn again after a page switch then shows
+            # this value (without it the browser showed its first option while the server kept the value)
+            st.session_state[k] = st.session_state[_SHADOW + k] = st.session_state[k]
+
+
+_SHADOW = "kept:"
 
 
 def action_key(page: str, name: str) -> str:

@@ -88,3 +88,26 @@ def test_the_landscape_is_computed_with_progress(app_url, page):
     page.get_by_text("of the path").first.wait_for(timeout=30_000)
     page.screenshot(path=str(SCREENSHOTS / "optimizers-landscape.png"), full_page=True)
     assert_clean(page)
+
+
+def test_the_race_settings_survive_a_visit_to_the_playground(app_url, page):
+    page.goto(f"{app_url}/optimizers")
+    wait_for_app(page)
+    page.get_by_role("button", name="Presets").click()
+    page.get_by_role("button", name="Crossing a plateau").click()
+    page.wait_for_function("() => document.querySelector('input[aria-label=\"Start x\"]').value === '-2.60'", timeout=20_000)
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_function("() => document.body.innerText.match(/done · step 300/)", timeout=60_000)
+    page.get_by_role("link", name="Playground").click()
+    page.wait_for_function("() => document.body.innerText.match(/paused · epoch 0/)", timeout=30_000)
+    page.get_by_role("button", name="Run").click()
+    page.wait_for_function("() => document.body.innerText.match(/running · epoch [1-9]/)", timeout=30_000)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("link", name="Optimizers").click()
+    page.wait_for_selector("input[aria-label='Start x']", timeout=30_000)
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=30_000)
+    page.screenshot(path=str(SCREENSHOTS / "optimizers-back.png"), full_page=True)
+    assert page.get_by_label("Start x").input_value() == "-2.60"
+    assert "surface=plateau" in page.url and page.get_by_text("plateau (tanh)").count() >= 1
+    assert page.get_by_text("default value").count() == 0, "no widget-default warning"
+    assert_clean(page)
