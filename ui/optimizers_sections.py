@@ -22,11 +22,12 @@ from engine.optim.sweep import Sweep, log_grid, sweep
 from engine.optimizers import LABELS as OPTIMIZER_LABELS
 from engine.playground.config import PlaygroundConfig
 from engine.playground.trainer import PlaygroundTrainer
-from engine.runtime import JobState, RuntimeLimitError, Snapshot, UnknownRunError, get_runtime
+from engine.runtime import JobState, Snapshot, UnknownRunError, get_runtime
 from engine.schedules import LABELS as SCHEDULE_LABELS
 from engine.schedules import SCHEDULES
 from ui import optimizers_controls, state
 from ui import optimizers_figures as figures
+from ui.jobs import ComputeJob, compute_panel
 from ui.optimizers_figures import rate_text
 
 PAGE = "optimizers"
@@ -234,32 +235,10 @@ def landscape_section() -> None:
     config, problem = _landscape_controls(source)
     if problem:
         st.warning(f"These settings cannot be used: {problem}")
-    try:
-        runtime = get_runtime()
-    except DeviceError as exc:
-        st.error(f"Training is unavailable: {exc}")
-        return
-    run_id = state.recall(PAGE, "landscape_run")
-    found = _run(run_id)
-    compute_c, cancel_c = st.columns(2)
-    if compute_c.button("Compute landscape", type="primary", icon=":material/landscape:", key=_action("landscape.compute"),
-                        disabled=config is None, width="stretch"):
-        run_id, found = _start(config, run_id)
-    if found is None:
-        st.info("Press **Compute landscape** to train the network and map the loss around its trained weights.")
-        return
-    snap, computed = found
-    if not snap.state.is_terminal:
-        cancel_c.button("Cancel", icon=":material/close:", key=_action("landscape.cancel"), on_click=_cancel, args=(run_id,),
-                        width="stretch")
-        if snap.state is JobState.PAUSED:  # paused while nobody watched (another tab was open): go on
-            try:
-                runtime.resume(run_id)
-            except (RuntimeLimitError, UnknownRunError) as exc:
-                st.warning(str(exc))
-        _progress(run_id)
-        return
-    _finished(snap, computed, config)
+    found = compute_panel(LANDSCAPE, config)
+    if found is not None:
+        snap, computed = found
+        _finished(snap, computed, config)
 
 
 def _finished(snap: Snapshot, computed: LandscapeConfig, current: LandscapeConfig | None) -> None:
@@ -328,58 +307,7 @@ def _landscape_controls(source: PlaygroundConfig) -> tuple[LandscapeConfig | Non
         return None, str(exc)
 
 
-def _run(run_id: str | None) -> tuple[Snapshot, LandscapeConfig] | None:
-    """The remembered run's newest snapshot and its config; a run that is gone is forgotten quietly."""
-    if run_id is None:
-        return None
-    try:
-        runtime = get_runtime()
-        return runtime.snapshot(run_id), runtime.spec(run_id).config
-    except UnknownRunError:
-        state.remember(PAGE, "landscape_run", None)
-        return None
-
-
-def _start(config: LandscapeConfig, previous: str | None) -> tuple[str | None, tuple[Snapshot, LandscapeConfig] | None]:
-    runtime = get_runtime()
-    if previous is not None:
-        runtime.release(previous, "replaced by a new landscape.")
-        state.remember(PAGE, "landscape_run", None)
-    try:
-        run_id = runtime.start(state.session_id(), LandscapeTrainer, config, run=True)
-    except (RuntimeLimitError, ConfigError) as exc:
-        st.warning(str(exc))
-        return None, None
-    state.remember(PAGE, "landscape_run", run_id)
-    return run_id, _run(run_id)
-
-
-def _cancel(run_id: str) -> None:
-    get_runtime().release(run_id, "cancelled.")
-    state.remember(PAGE, "landscape_run", None)
-
-
-def _progress(run_id: str) -> None:
-    """Progress only (no Plotly here: this redraws four times a second); the full page redraws when it ends."""
-
-    @st.fragment(run_every=0.25, key="optimizers-landscape-progress")
-    def follow() -> None:
-        try:
-            snap = get_runtime().snapshot(run_id)
-        except UnknownRunError:
-            state.remember(PAGE, "landscape_run", None)
-            st.rerun()
-        if snap.state.is_terminal:
-            st.rerun()  # the whole app: the main script draws the final figures
-        p = snap.payload
-        st.progress(float(min(max(p.get("progress", 0.0), 0.0), 1.0)) if p else 0.0, text=_stage_text(p))
-
-    follow()
-
-
 def _stage_text(p) -> str:
-    if not p:
-        return "building the network…"
     if p["stage"] == "training":
         return f"training epoch {p['epochs_done']:,} / {p['epochs']:,}"
     if p["rows_done"] == 0:
@@ -410,3 +338,8 @@ def _landscape_result(p, span: float) -> None:
         st.markdown(f"The plane shows only **{p['explained']:.0%}** of the path: two random directions in a space of "
                     f"{p['n_parameters']:,} dimensions are nearly orthogonal to the path, so most of its movement is invisible "
                     "here (Li et al. make the same point). Choose the PCA directions to see the path itself.")
+
+
+LANDSCAPE = ComputeJob(PAGE, "landscape", LandscapeTrainer, label="Compute landscape", icon=":material/landscape:",
+                       hint="Press **Compute landscape** to train the network and map the loss around its trained weights.",
+                       stage=_stage_text)

@@ -1,1 +1,2 @@
-"""Attention and positional encodings: the maths, a tiny transformer, and the experiments the Attention and Positional-encodings pages run."""
+"""Attention and positional encodings: the maths, a tiny transformer, and the experiments the
+Attention and Positional-encodings pages run."""
