@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import optimizers, playground, runtime
+from bench import optimizers, playground, positional, runtime
 
-GROUPS = {"runtime": runtime.run, "playground": playground.run, "optimizers": optimizers.run}
+GROUPS = {"runtime": runtime.run, "playground": playground.run, "optimizers": optimizers.run,
+          "positional": positional.run}
 
 
 def main(prefixes: list[str]) -> int:
