@@ -117,6 +117,13 @@ def extrapolation_section() -> None:
         st.caption("These results are for the settings of the last run; run it again for the current ones.")
     st.plotly_chart(charts.extrapolation_plot(p), key=state.action_key(PAGE, "x.plot"), width="stretch")
     _table(p)
+    if p.get("learned_table") is not None:
+        with st.expander("The learned position table this experiment trained", key=state.action_key(PAGE, "x.learned")):
+            table = np.asarray(p["learned_table"])
+            st.plotly_chart(charts.matrix_heatmap(table, f"learned table: {len(table)} positions × d_model {table.shape[1]}", "dimension",
+                                                  "position", height=340), key=state.action_key(PAGE, "x.learned_map"), width="stretch")
+            st.caption(f"One trained row per position 0 … {len(table) - 1}; there is no row for position {len(table)} or beyond, "
+                       "which is why the learned model cannot run on longer sequences. Compare its rows with the sinusoidal table.")
     st.markdown("Read it with care: the models are causal (each token sees only itself and earlier tokens), and a causal "
                 "mask leaks some position by itself — a token at position t averages over t + 1 tokens — so “none” is "
                 "not always at chance, especially with two layers. The learned table simply has no rows past L. Which "

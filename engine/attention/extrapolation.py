@@ -120,7 +120,8 @@ class ExtrapolationTrainer:
     "position_accuracy" (schemes × max length: accuracy at each position, at the longest length the
     scheme was run; NaN at position 0), "notes" (one string per scheme saying why it has NaN cells, or ""),
     "loss_curves" ({scheme: {"steps", "loss"}}, ≤ CURVE_POINTS bin means), "train_length", "task",
-    "chance" (1/vocab), "steps" (per scheme) and "trained" (iterations done per scheme)."""
+    "chance" (1/vocab), "steps" (per scheme), "trained" (iterations done per scheme) and "learned_table"
+    (the learned scheme's position table, or None)."""
 
     unit = "step"
 
@@ -175,8 +176,15 @@ class ExtrapolationTrainer:
             "stage": self.stage, "progress": self.progress, "schemes": tuple(self.schemes), "lengths": tuple(self.lengths),
             "accuracy": self.accuracy.copy(), "position_accuracy": self.position_accuracy.copy(), "notes": tuple(self.notes),
             "loss_curves": curves, "train_length": c.train_length, "task": c.task, "chance": 1.0 / c.vocab,
-            "steps": c.steps, "trained": tuple(self.trained),
+            "steps": c.steps, "trained": tuple(self.trained), "learned_table": self._learned_table(),
         }
+
+    def _learned_table(self) -> np.ndarray | None:
+        """The learned scheme's position table (train_length × d_model) as trained so far, or None."""
+        if "learned" not in self.schemes:
+            return None
+        table = self.models[self.schemes.index("learned")].pos_embed.weight
+        return table.detach().cpu().numpy().astype(np.float32)
 
     def apply(self, config: ExtrapolationConfig, changed: frozenset[str]) -> None:
         self.config = config  # nothing is hot: any real change rebuilds the trainer
