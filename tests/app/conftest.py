@@ -7,12 +7,14 @@ no worker process outlives the tests.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
 
 from engine.runtime import runtime as runtime_module
+from tests.app.live import assert_clean, page_opener
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +49,17 @@ def _shutdown_runtime() -> Iterator[None]:
             runtime_module._shared = None
         if saved is None:
             os.environ.pop("PLAYGROUND_WORKERS", None)
+
+
+@pytest.fixture
+def open_page(request: pytest.FixtureRequest) -> Iterator[Callable[..., AppTest]]:
+    """Opens the test module's PAGE through the router (optionally from a link's query params)."""
+    yield from page_opener(request.module.PAGE)
+
+
+@pytest.fixture
+def page(open_page: Callable[..., AppTest]) -> AppTest:
+    """The test module's PAGE, opened with its defaults, without errors."""
+    at = open_page()
+    assert_clean(at)
+    return at

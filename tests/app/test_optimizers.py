@@ -4,29 +4,17 @@ link, presets, and every section rendering cleanly."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.optim.race import RaceTrainer
 from engine.runtime import JobState, get_runtime
-from tests.app.live import assert_clean, click, page_opener, status, until
+from tests.app.live import assert_clean, click, status, until
 
 PAGE = "pages/optimizers.py"
 SECTIONS = ("Learning-rate sweep", "Schedules", "Averages (EWA)", "A network's landscape")
-
-
-@pytest.fixture
-def open_page() -> Iterator[Callable[..., AppTest]]:
-    yield from page_opener(PAGE)
-
-
-@pytest.fixture
-def page(open_page: Callable[..., AppTest]) -> AppTest:
-    at = open_page()
-    assert_clean(at)
-    return at
 
 
 def race_config(at: AppTest):

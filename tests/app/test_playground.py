@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from engine.runtime import get_runtime
-from tests.app.live import TIMEOUT_S, Status, assert_clean, click, page_opener, pause_holds, running, status, until
+from tests.app.live import TIMEOUT_S, Status, assert_clean, click, pause_holds, running, status, until
 
 PAGE = "pages/playground.py"
-
-
-@pytest.fixture
-def open_page() -> Iterator[Callable[..., AppTest]]:
-    yield from page_opener(PAGE)
-
-
-@pytest.fixture
-def page(open_page: Callable[..., AppTest]) -> AppTest:
-    at = open_page()
-    assert_clean(at)
-    return at
 
 
 def test_renders_with_defaults_and_writes_the_config_into_the_url(page: AppTest) -> None:

@@ -3,20 +3,13 @@ change what is shown, bad settings get a message."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.app.live import assert_clean, page_opener
+from tests.app.live import assert_clean
 
 PAGE = "pages/positional.py"
 SECTIONS = ("Sinusoidal", "Similarity", "Relative positions", "Compare schemes", "Why order matters", "Extrapolation")
-
-
-@pytest.fixture
-def open_page() -> Iterator[Callable[..., AppTest]]:
-    yield from page_opener(PAGE)
 
 
 def section(at: AppTest, name: str) -> AppTest:
