@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 
-from bench import optimizers, playground, positional, runtime
+from bench import attention, attention_cost, optimizers, playground, positional, runtime
 
 GROUPS = {"runtime": runtime.run, "playground": playground.run, "optimizers": optimizers.run,
-          "positional": positional.run}
+          "positional": positional.run, "attention": lambda want: itertools.chain(attention.run(want), attention_cost.run(want))}
 
 
 def main(prefixes: list[str]) -> int:
