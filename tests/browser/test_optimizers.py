@@ -15,6 +15,15 @@ ARTIFACTS = SCREENSHOTS.parent
 STATUS = re.compile(r"(running|paused|done|failed) · step ([\d,]+)")
 
 
+def wait_for_start_x(page, value: str, equal: bool = True) -> None:
+    """Wait until the Start x input shows (or no longer shows) `value`; the input may be missing
+    for a moment while the page redraws."""
+    page.wait_for_function("""([value, equal]) => {
+        const input = document.querySelector('input[aria-label="Start x"]');
+        return input !== null && (input.value === value) === equal;
+    }""", arg=[value, equal], timeout=20_000)
+
+
 def race_status(page) -> tuple[str, int]:
     text = page.locator("[data-testid='stMarkdownContainer']", has_text=STATUS).first.inner_text()
     state, step = STATUS.search(text).groups()
@@ -52,12 +61,12 @@ def test_a_click_on_the_contour_map_moves_the_start(app_url, page):
     page.goto(f"{app_url}/optimizers")
     wait_for_app(page)
     start_x = page.get_by_label("Start x")
-    assert start_x.input_value() == "-4.00"
+    wait_for_start_x(page, "-4.00")  # the default start, once the page has drawn it
     chart = page.locator("[data-testid='stPlotlyChart']").first
     chart.scroll_into_view_if_needed()
     box = page.locator("[data-testid='stPlotlyChart'] .nsewdrag").first.bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)  # upper right: x > 0, y > 0
-    page.wait_for_function("() => document.querySelector('input[aria-label=\"Start x\"]').value !== '-4.00'", timeout=20_000)
+    wait_for_start_x(page, "-4.00", equal=False)
     x, y = float(start_x.input_value()), float(page.get_by_label("Start y").input_value())
     assert x > 0 and y > 0, (x, y)
     page.wait_for_function("() => document.body.innerText.match(/paused · step 0/)", timeout=20_000)
@@ -95,7 +104,7 @@ def test_the_race_settings_survive_a_visit_to_the_playground(app_url, page):
     wait_for_app(page)
     page.get_by_role("button", name="Presets").click()
     page.get_by_role("button", name="Crossing a plateau").click()
-    page.wait_for_function("() => document.querySelector('input[aria-label=\"Start x\"]').value === '-2.60'", timeout=20_000)
+    wait_for_start_x(page, "-2.60")
     page.get_by_role("button", name="Run").click()
     page.wait_for_function("() => document.body.innerText.match(/done · step 300/)", timeout=60_000)
     page.get_by_role("link", name="Playground").click()
