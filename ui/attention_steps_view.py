@@ -24,7 +24,8 @@ EXAMPLES = (
 )
 DEFAULTS = {"steps.example": EXAMPLES[0], "steps.text": EXAMPLES[0], "steps.level": "word", "steps.d_model": 8,
             "steps.heads": 2, "steps.scale": True, "steps.causal": False, "steps.temperature": 1.0, "steps.positional": True,
-            "steps.seed": 0, "steps.head": 0, "steps.query": 0}
+            "steps.seed": 0, "steps.head": 0, "steps.query": 0, "steps.embeddings": "random"}
+EMBEDDINGS = {"random": "seeded random", "trained": "the trained transformer's"}
 
 
 def key(name: str) -> str:
@@ -60,7 +61,10 @@ def controls() -> tuple[str, str, engine.StepConfig | None, str | None]:
     temperature = f.slider("Softmax temperature T", 0.1, 5.0, step=0.1, key=key("temperature"),
                            help="Scores are divided by T: T < 1 sharpens the weights, T > 1 flattens them.")
     seed = g.number_input("Seed", 0, 10**6, step=1, key=key("seed"), help="Draws the embeddings and the weight matrices.")
-    t1, t2, t3 = st.columns(3)
+    t0, t1, t2, t3 = st.columns([1.3, 1, 1, 1])
+    t0.segmented_control("Embeddings", list(EMBEDDINGS), key=key("embeddings"), required=True, format_func=EMBEDDINGS.get,
+                         help="Seeded random vectors, or the token vectors of the transformer trained in the next tab "
+                              "(its vocabulary only: digits, letters, brackets).")
     scale = t1.toggle("Divide by √d_k", key=key("scale"))
     causal = t2.toggle("Causal mask (no peeking ahead)", key=key("causal"))
     positional = t3.toggle("Add positions (sinusoidal)", key=key("positional"),
@@ -81,14 +85,21 @@ def steps_section() -> None:
     if problem:
         st.error(f"These settings cannot be used: {problem}")
         return
+    trained = st.session_state.get(key("embeddings")) == "trained"
     try:
-        tokens, truncated = engine.tokenize(text, level, MAX_TOKENS)
+        tokens, truncated = engine.tokenize(text, "char" if trained else level, MAX_TOKENS)
     except ValueError as exc:
         st.warning(sentence(str(exc)))
         return
     if truncated:
         st.warning(f"The text has more than {MAX_TOKENS} tokens: only the first {MAX_TOKENS} are shown.")
-    s = engine.attention_steps(tokens, config)
+    embeddings = None
+    if trained:
+        tokens = [t for t in tokens if t != " "]
+        config, embeddings = _trained_embeddings(tokens, config)
+        if embeddings is None:
+            return
+    s = engine.attention_steps(tokens, config, embeddings=embeddings)
     _tokens_and_x(s)
     head, query = _pickers(s)
     _one_head(s, head, query)
@@ -96,10 +107,36 @@ def steps_section() -> None:
     _saturation()
 
 
+def _trained_embeddings(tokens: list[str], config: engine.StepConfig) -> tuple[engine.StepConfig, np.ndarray | None]:
+    """The trained transformer's vectors for these tokens (and the config at its width), or a message and None."""
+    from ui import attention_train  # the training section owns the job
+
+    payload, step = attention_train.latest_payload()
+    if not payload or "weights" not in payload:
+        st.info("Train a transformer first (the **Train a transformer** tab): its token vectors then appear here.")
+        return config, None
+    vocabulary = list(payload["vocabulary"])
+    unknown = sorted({t for t in tokens if t not in vocabulary})
+    if not tokens or unknown:
+        st.warning(f"The trained model ({payload['task']}) knows only these tokens: {' '.join(vocabulary)}"
+                   + (f" — not {' '.join(unknown)}." if unknown else ".") + " Try for example “3 1 4 1 5”.")
+        return config, None
+    table = np.asarray(payload["weights"]["embed.weight"], dtype=float)
+    width = table.shape[1]
+    heads = config.heads if width % config.heads == 0 else 1
+    if (width, heads) != (config.d_model, config.heads):
+        st.caption(f"d_model is the trained model's, {width}" + ("" if heads == config.heads else f", with {heads} head") + ".")
+    st.caption(f"Token vectors from the transformer at step {step:,}; W_Q, W_K, W_V here are still the seeded ones — the "
+               "training tab shows the trained heads' own attention.")
+    return config.replace(d_model=width, heads=heads), table[[vocabulary.index(t) for t in tokens]]
+
+
 def _tokens_and_x(s: engine.Steps) -> None:
     st.subheader("1 · Tokens and their vectors X")
     st.markdown(" ".join(f"`{charts.shown(t)}`" for t in s.tokens) + f" — **n = {s.n}** tokens")
-    what = "a seeded random embedding per token" + (" plus its position's sinusoidal code" if s.config.positional else "")
+    source = "the trained transformer's vector for the token" if st.session_state.get(key("embeddings")) == "trained" else \
+        "a seeded random embedding per token"
+    what = source + (" plus its position's sinusoidal code" if s.config.positional else "")
     st.plotly_chart(charts.token_heatmap(s.X, s.tokens, None, f"X: n × d_model = {s.n} × {s.config.d_model}", "dimension",
                                          "token"), key=action("x"), width="stretch")
     st.caption(f"Each row is {what}. The same token always gets the same embedding"

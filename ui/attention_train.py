@@ -144,7 +144,8 @@ def example_text(config: TransformerConfig) -> str:
     return " ".join(str(x % v) for x in (3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3)[:n])
 
 
-def _payload() -> tuple[dict | None, int]:
+def latest_payload() -> tuple[dict | None, int]:
+    """The training job's newest payload and step in this tab (None before the first run)."""
     run_id = state.run_id(PAGE)
     if run_id is None:
         return None, 0
@@ -157,7 +158,7 @@ def _payload() -> tuple[dict | None, int]:
 
 def inference_box(config: TransformerConfig) -> None:
     st.subheader("Try it: your own input")
-    payload, step = _payload()
+    payload, step = latest_payload()
     if not payload or payload.get("task") != config.task:
         st.info("Start the job (Run or Step) to try the model on your own input.")
         return

@@ -101,6 +101,17 @@ def test_the_transformer_trains_above_chance(open_page) -> None:
     assert not at.exception
     assert any("is not a token of this task" in w.value for w in at.warning), [w.value for w in at.warning]
 
+    # the step-by-step section can use the trained model's token vectors
+    section(at, "Step by step")
+    at.segmented_control(key="attention.steps.embeddings").set_value("trained").run()
+    at.text_input(key="attention.steps.text").set_value("3 1 4 1 5").run()
+    assert_clean(at)
+    assert any("Token vectors from the transformer" in c.value for c in at.caption)
+    assert "X: n × d_model = 5 × 32" in specs(at), "five digit tokens at the trained model's width"
+    at.text_input(key="attention.steps.text").set_value("hello").run()
+    assert not at.exception
+    assert any("knows only these tokens" in w.value for w in at.warning)
+
 
 def test_invalid_transformer_settings_get_a_message(open_page) -> None:
     at = section(open_page(), "Train a transformer")
