@@ -40,10 +40,11 @@ def _ticks(labels: Sequence[str] | None) -> dict:
 
 def token_heatmap(m: np.ndarray, rows: Sequence[str] | None, cols: Sequence[str] | None, title: str, x_title: str,
                   y_title: str, *, hover: np.ndarray | None = None, weights: bool = False, highlight_row: int | None = None,
-                  dividers: Sequence[float] = (), height: int | None = None) -> go.Figure:
+                  dividers: Sequence[float] = (), height: int | None = None, clickable: bool = False) -> go.Figure:
     """A matrix with token labels on its axes. weights: a 0 … 1 blue scale with the values written
     in the cells (small maps); otherwise a diverging scale symmetric about 0. −∞ cells are drawn as
-    blocked (grey); `hover` (same shape, strings) replaces the default hover text."""
+    blocked (grey); `hover` (same shape, strings) replaces the default hover text. clickable: an
+    invisible marker on every cell, because Plotly reports clicks on markers, not on heat-map cells."""
     m = np.asarray(m, dtype=float)
     finite = np.where(np.isfinite(m), m, np.nan)
     if weights:
@@ -57,6 +58,12 @@ def token_heatmap(m: np.ndarray, rows: Sequence[str] | None, cols: Sequence[str]
     fig = go.Figure(go.Heatmap(z=finite.astype(np.float32), **scale, text=hover, colorbar=dict(thickness=10),
                                hovertemplate=f"{y_title} %{{y}}<br>{x_title} %{{x}}<br>%{{text}}<extra></extra>",
                                texttemplate="%{z:.2f}" if small else None, xgap=1 if small else 0, ygap=1 if small else 0))
+    if clickable:
+        yy, xx = np.mgrid[0 : m.shape[0], 0 : m.shape[1]]
+        fig.add_trace(go.Scatter(x=xx.ravel(), y=yy.ravel(), mode="markers", marker=dict(size=14, opacity=0), showlegend=False,
+                                 text=np.asarray(hover).ravel(),
+                                 hovertemplate=f"{y_title} %{{y}}<br>{x_title} %{{x}}<br>%{{text}}<extra>click: this row</extra>"))
+        fig.update_layout(clickmode="event+select", dragmode=False)
     if highlight_row is not None:
         fig.add_shape(type="rect", x0=-0.5, x1=m.shape[1] - 0.5, y0=highlight_row - 0.5, y1=highlight_row + 0.5,
                       line=dict(color="#f97316", width=3))

@@ -131,6 +131,13 @@ def _trained_embeddings(tokens: list[str], config: engine.StepConfig) -> tuple[e
     return config.replace(d_model=width, heads=heads), table[[vocabulary.index(t) for t in tokens]]
 
 
+def _row_clicked() -> None:
+    """A click on the weights map chooses that row's query token."""
+    points = (st.session_state.get(action("weights")) or {}).get("selection", {}).get("points", [])
+    if points:
+        st.session_state[key("query")] = int(points[0]["y"])
+
+
 def _tokens_and_x(s: engine.Steps) -> None:
     st.subheader("1 · Tokens and their vectors X")
     st.markdown(" ".join(f"`{charts.shown(t)}`" for t in s.tokens) + f" — **n = {s.n}** tokens")
@@ -187,8 +194,9 @@ def _one_head(s: engine.Steps, head: int, query: int) -> None:
                                            else "+ M: nothing masked (M = 0)", "key", "query", highlight_row=query),
                       key=action("masked"), width="stretch")
     w = s.weights[head]
-    right.plotly_chart(charts.token_heatmap(w, tok, tok, "softmax of each row: the attention weights", "key", "query",
-                                            weights=True, highlight_row=query), key=action("weights"), width="stretch")
+    right.plotly_chart(charts.token_heatmap(w, tok, tok, "softmax of each row: the attention weights (click a row)", "key", "query",
+                                            weights=True, highlight_row=query, clickable=True), key=action("weights"),
+                       on_select=_row_clicked, selection_mode="points", width="stretch", config={"displayModeBar": False})
     sums = s.weights.sum(axis=-1)
     st.markdown(f"Every row of weights sums to 1: measured over all {c.heads * n} rows of all heads, the largest "
                 f"|row sum − 1| is **{float(np.abs(sums - 1).max()):.1e}**."

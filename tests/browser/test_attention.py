@@ -25,6 +25,18 @@ def test_step_by_step_draws_every_stage(app_url, page):
     assert_clean(page)
 
 
+def test_a_click_on_the_weights_picks_the_query_token(app_url, page):
+    page.goto(f"{app_url}/attention")
+    wait_for_app(page)
+    page.get_by_text("Every row of weights sums to 1").first.wait_for(timeout=30_000)
+    chart = page.locator("[data-testid='stPlotlyChart']", has_text="click a row").first
+    chart.scroll_into_view_if_needed()
+    box = chart.locator(".nsewdrag").first.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.96)  # the last row: the final token "."
+    page.get_by_text("Where “.”").first.wait_for(timeout=20_000)
+    assert_clean(page)
+
+
 def test_the_transformer_trains_and_its_attention_changes(app_url, page):
     page.goto(f"{app_url}/attention")
     wait_for_app(page)
