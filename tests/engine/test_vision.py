@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,8 +17,7 @@ from PIL import Image
 
 from engine.vision import efficientnet
 from engine.vision.imageio import open_image
-
-IMAGES = Path("/work/shared/images")
+from engine.vision.samples import FOLDER, SAMPLES, load_sample
 
 # ImageNet index ranges: 151–268 dogs; 281–285 domestic cats, 286–293 big cats; 504 coffee mug, 967 espresso, 968 cup
 EXPECTED = {
@@ -73,10 +71,8 @@ def test_preprocess_scales_and_center_crops():
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_sample_photos_are_classified_sensibly(model, name):
-    if not (IMAGES / name).exists():
-        pytest.skip(f"sample photo {IMAGES / name} is not on this machine")
     with torch.no_grad():
-        top = efficientnet.top_k(model(efficientnet.preprocess(Image.open(IMAGES / name))), k=5)
+        top = efficientnet.top_k(model(efficientnet.preprocess(load_sample(name.removesuffix(".jpg")))), k=5)
     assert {i for i, _ in top} & EXPECTED[name], f"{name}: top-5 {top}"
 
 
@@ -232,3 +228,14 @@ def test_pixel_limit_is_a_parameter():
     assert open_image(data, max_pixels=10_000).size == (100, 100)
     with pytest.raises(ValueError, match="limit is"):
         open_image(data, max_pixels=9_999)
+
+
+def test_every_sample_is_bundled_with_its_source_and_loads():
+    sources = (FOLDER / "SOURCES.md").read_text()
+    for name, sample in SAMPLES.items():
+        assert f"`{sample.file}`" in sources, f"{sample.file} has no row in SOURCES.md"
+        image = load_sample(name)
+        assert image.mode == "RGB" and max(image.size) <= 768
+    assert SAMPLES["palace-china"].credit and "CC BY" in SAMPLES["palace-china"].credit
+    with pytest.raises(ValueError, match="no sample called"):
+        load_sample("unicorn")
