@@ -252,5 +252,6 @@ def _saturation() -> None:
     st.caption(f"For random q, k ~ N(0, I_d) against {s['n_keys']} keys: the score q·k has standard deviation √d "
                f"(measured {s['std_unscaled'][last]:.1f} at d = {s['d'][last]}, √d = {s['expected_std'][last]:.1f}). Without "
                f"scaling the largest weight climbs to {s['max_weight_unscaled'][last]:.2f} and the entropy falls to "
-               f"{s['entropy_unscaled'][last]:.2f} nats; with ÷√d they stay at {s['max_weight_scaled'][last]:.2f} and "
-               f"{s['entropy_scaled'][last]:.2f} for every d.")
+               f"{s['entropy_unscaled'][last]:.2f} nats; with ÷√d they stay within {min(s['max_weight_scaled']):.2f}–"
+               f"{max(s['max_weight_scaled']):.2f} and {min(s['entropy_scaled']):.2f}–{max(s['entropy_scaled']):.2f} nats "
+               f"over every d from {s['d'][0]} to {s['d'][last]}.")

@@ -16,7 +16,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
-from engine.optim.race import RaceConfig
+from engine.optim.race import TOLERANCE, RaceConfig
 from engine.optim.surfaces import SURFACES, Surface
 from engine.runtime import Snapshot
 from ui.charts import PALETTE, Chart
@@ -113,12 +113,13 @@ def race_png(payload: Mapping, legend_width: int = 250) -> str:
 def status_line(payload: Mapping, i: int) -> str:
     """Where racer i stands, in words."""
     if payload["diverged_at"][i] >= 0:
-        return f"diverged at step {payload['diverged_at'][i]:,}"
+        verb = "diverged" if SURFACES[payload["surface"]].bounded_below else "escaped towards −∞"
+        return f"{verb} at step {payload['diverged_at'][i]:,}"
     loss = float(payload["losses"][i])
     f_min = payload["f_min"]
     text = f"f = {loss:.3g}" if f_min is None else f"f − f* = {max(loss - f_min, 0.0):.2g}"
     if payload["reached_at"][i] >= 0:
-        text += f" · < 1e-6 at step {payload['reached_at'][i]:,}"
+        text += f" · < {TOLERANCE:g} at step {payload['reached_at'][i]:,}"
     return text
 
 

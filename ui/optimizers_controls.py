@@ -26,9 +26,9 @@ ADAM = ("adam", "adamw")
 
 # one click to a race that tells a story: (label, surface, κ, racers, extra race settings)
 PRESETS: dict[str, tuple[str, float, list[dict[str, Any]], dict[str, Any]]] = {
-    "SGD, momentum and Adam": ("quadratic", 20.0, [{"optimizer": "sgd", "learning_rate": 0.09},
-                                                   {"optimizer": "momentum", "learning_rate": 0.02},
-                                                   {"optimizer": "adam", "learning_rate": 0.5}], {}),
+    "SGD, momentum and Adam": ("quadratic", 50.0, [{"optimizer": "sgd", "learning_rate": 0.039},
+                                                   {"optimizer": "momentum", "learning_rate": 0.01},
+                                                   {"optimizer": "adam", "learning_rate": 1.0}], {}),
     "SGD: η too small, right, too large": ("quadratic", 20.0, [{"learning_rate": 0.01}, {"learning_rate": 0.09},
                                                                 {"learning_rate": 0.105}], {"steps": 200}),
     "Every optimizer on Rosenbrock": ("rosenbrock", 20.0, [

@@ -147,9 +147,9 @@ def schedule_curve(spec: ScheduleSpec, steps: int) -> np.ndarray:
 
 
 def schedules_figure(config: RaceConfig, highlight: str | None = None) -> go.Figure:
-    """Every schedule's η_t/η_0 over the race's steps; `highlight` (default: the race's schedule) drawn thick."""
+    """Every schedule's α_t/α_0 for t = 0 … steps − 1 (the race's steps); `highlight` (default: the race's schedule) drawn thick."""
     highlight = config.schedule if highlight is None else highlight
-    t = np.arange(1, config.steps + 1)
+    t = np.arange(config.steps)
     fig = go.Figure()
     for k, name in enumerate(SCHEDULES):
         spec = display_spec(config, name)
@@ -158,9 +158,9 @@ def schedules_figure(config: RaceConfig, highlight: str | None = None) -> go.Fig
         fig.add_trace(go.Scatter(x=t, y=schedule_curve(spec, config.steps), mode="lines", name=legend,
                                  line=dict(width=4.5 if chosen else 1.6, color=PALETTE[k % len(PALETTE)]),
                                  opacity=1.0 if chosen else 0.75,
-                                 hovertemplate=f"{SCHEDULE_LABELS[name]}<br>step %{{x}}: η/η₀ = %{{y:.3g}}<extra></extra>"))
-    fig.update_xaxes(title="step t")
-    fig.update_yaxes(title="η_t / η₀", rangemode="tozero")
+                                 hovertemplate=f"{SCHEDULE_LABELS[name]}<br>t = %{{x}}: α_t/α₀ = %{{y:.3g}}<extra></extra>"))
+    fig.update_xaxes(title="t (counted from 0)")
+    fig.update_yaxes(title="α_t / α₀", rangemode="tozero")
     return _layout(fig, "Learning-rate schedules over the race", legend=dict(orientation="h", y=-0.22, x=0))
 
 

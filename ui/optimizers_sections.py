@@ -88,8 +88,9 @@ def _sweep_caption(config: RaceConfig, f_min: float | None) -> None:
         edge = 2.0 / config.condition
         text += (f"On this quadratic the steepest curvature is κ = {config.condition:g}, so plain gradient descent diverges "
                  f"for η > 2/κ = {edge:.3g} (the dashed line; heavy-ball momentum's edge is 2(1 + β)/κ). ")
-    text += ("Adaptive methods (AdaGrad, RMSprop, Adam) divide by the gradient's own size, so their step is about η whatever "
-             "the curvature: they tolerate a much wider band.")
+    text += ("RMSprop and Adam divide by a running average of the gradient's size, so their step is about η whatever the "
+             "curvature; AdaGrad divides by the accumulated sum, so its step shrinks like η/√t. All of them tolerate a much "
+             "wider band.")
     if config.schedule != "constant" or config.noise:
         text += f" Every run uses the race's schedule ({SCHEDULE_LABELS[config.schedule]}) and gradient noise (σ = {config.noise:g})."
     st.caption(text)
@@ -136,15 +137,16 @@ FORMULAS = {"constant": r"\alpha_0", "step": r"\alpha_0\,\gamma^{\lfloor t/s \rf
 def schedules_section(config: RaceConfig) -> None:
     st.subheader("Schedules")
     st.markdown("A schedule changes the learning rate as training goes on: large steps early to cover ground, "
-                "small steps late to settle into the minimum. Here is each one's η_t/η₀ over the race's "
+                "small steps late to settle into the minimum (a warm-up instead starts small and ramps up to α₀). "
+                "Here is each one's α_t/α₀ (α is the learning rate, η elsewhere on this page) over the race's "
                 f"{config.steps:,} steps; the race uses **{SCHEDULE_LABELS[config.schedule]}** (thick).")
     st.plotly_chart(figures.schedules_figure(config), key=_action("schedules.chart"), width="stretch", config=CHART)
     rows = "".join(f"| {SCHEDULE_LABELS[name]} | ${FORMULAS[name]}$ |\n" for name in SCHEDULES)
     st.markdown("| schedule | $\\alpha_t$ |\n|---|---|\n" + rows)
-    st.caption("t counts steps from 0; γ is the decay factor, s the steps between drops, T the cosine period, w the warm-up "
-               "length; here α_min = 0. The race's schedule uses its own parameters, set in the race panel under "
-               "**Noise, length and schedule**; the other curves use the race's values where they fit its length, else "
-               "values that show their shape (given in the legend).")
+    st.caption("t counts steps from 0 (step t of the race uses α_t); γ is the decay factor, s the steps between drops, "
+               "T the cosine period, w the warm-up length; here α_min = 0. The race's schedule uses its own parameters, "
+               "set in the race panel under **Noise, length and schedule**; the other curves use the race's values where "
+               "they fit its length, else values that show their shape (given in the legend).")
     columns = st.columns(3)
     for k, name in enumerate(SCHEDULES):
         current = name == config.schedule

@@ -37,7 +37,9 @@ def details(snap: Snapshot) -> None:
 
 def _standings(p: Mapping) -> dict[str, list]:
     surface = SURFACES[p["surface"]]
-    rows: dict[str, list] = {"optimizer": [], "η now": [], "f now": [], "reached 1e-6 at step": [], "diverged at step": []}
+    reached = f"reached {TOLERANCE:g} at step"
+    diverged = "diverged at step" if surface.bounded_below else "escaped to −∞ at step"
+    rows: dict[str, list] = {"optimizer": [], "η now": [], "f now": [], reached: [], diverged: []}
     several = len(surface.minima) > 1
     if several:
         rows["nearest minimum"] = []
@@ -45,8 +47,8 @@ def _standings(p: Mapping) -> dict[str, list]:
         rows["optimizer"].append(f"{i + 1} {label}")
         rows["η now"].append(f"{p['learning_rates_now'][i]:.3g}")
         rows["f now"].append(f"{p['losses'][i]:.4g}")
-        rows["reached 1e-6 at step"].append(str(p["reached_at"][i]) if p["reached_at"][i] >= 0 else "—")
-        rows["diverged at step"].append(str(p["diverged_at"][i]) if p["diverged_at"][i] >= 0 else "—")
+        rows[reached].append(str(p["reached_at"][i]) if p["reached_at"][i] >= 0 else "—")
+        rows[diverged].append(str(p["diverged_at"][i]) if p["diverged_at"][i] >= 0 else "—")
         if several:
             m = np.array(surface.minima)
             nearest = m[np.argmin(np.linalg.norm(m - p["positions"][i], axis=1))]
@@ -102,9 +104,9 @@ def rules(config: RaceConfig) -> None:
             st.latex(rule(config, i))
         st.caption(
             "g is the gradient ∇f(θ) (plus noise when gradient noise is on), t counts steps from 1. PyTorch's conventions: "
-            "ε outside the square root; momentum as v ← βv + g, θ ← θ − ηv — the course form v ← βv + (1 − β)g is the same "
-            "path with η scaled by 1/(1 − β). Nesterov in PyTorch's form, equivalent to taking the gradient at the look-ahead "
-            f"point θ − ηβv. “Reached” means f − f* < {TOLERANCE:g}.")
+            "ε outside the square root; momentum as v ← βv + g, θ ← θ − ηv — the course form v ← βv + (1 − β)g, run with "
+            "η/(1 − β), follows the same path as this form with η. Nesterov in PyTorch's form, equivalent to taking the "
+            f"gradient at the look-ahead point θ − ηβv. “Reached” means f − f* < {TOLERANCE:g}.")
 
 
 def latest_payload(page: str) -> Mapping | None:

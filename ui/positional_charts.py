@@ -149,7 +149,7 @@ def extrapolation_plot(payload: Mapping, height: int = 380) -> go.Figure:
                                  connectgaps=False, hovertemplate="length %{x}<br>accuracy %{y:.1%}<extra>" + scheme + "</extra>"))
     fig.add_vline(x=payload["train_length"], line=dict(dash="dash", color="#6b7280"), annotation_text="trained up to here")
     fig.add_hline(y=payload["chance"], line=dict(dash="dot", color="#9ca3af"), annotation_text="chance")
-    fig.update_layout(height=height, title="Token accuracy on sequences longer than any seen in training", **LAYOUT)
+    fig.update_layout(height=height, title="Token accuracy at the training length L and beyond", **LAYOUT)
     fig.update_xaxes(title="sequence length", type="log", tickvals=lengths)
     fig.update_yaxes(title="accuracy", range=[0, 1.05], tickformat=".0%")
     return fig

@@ -55,10 +55,14 @@ def order_section() -> None:
     permutation = results["none"].get("permutation")
     if permutation is not None:
         error = results["none"]["equivariance_error"]
-        st.markdown(f"B is a reordering of A. Without positional information each output of B is exactly the output of the same "
-                    f"word in A (largest difference **{error:.1e}**): attention is *permutation-equivariant*, so any order-free "
-                    "summary (a mean, a max) is identical. Adding a sinusoidal code or rotating queries and keys by position "
-                    "breaks the tie.")
+        if words_a == words_b:
+            st.caption("A and B are the same sentence: type the same words in another order to compare.")
+        else:
+            d_sin, d_rope = results["sinusoidal"]["difference"], results["rope"]["difference"]
+            st.markdown(f"B is a reordering of A. Without positional information each output of B is exactly the output of the "
+                        f"same word in A (largest difference **{error:.1e}**): attention is *permutation-equivariant*, so any "
+                        f"order-free summary (a mean, a max) is identical. With sinusoidal codes the pooled vectors differ by "
+                        f"**{d_sin:.1e}**, with RoPE by **{d_rope:.1e}**.")
     else:
         st.caption("B is not a reordering of A, so the sentences differ anyway; try the same words in another order.")
     with st.expander("The attention weights of sentence A, without and with positions", key=state.action_key(PAGE, "order.weights")):
@@ -84,7 +88,7 @@ EXPERIMENT = ComputeJob(PAGE, "extrapolation", ExtrapolationTrainer, label="Run 
 
 
 def extrapolation_section() -> None:
-    st.markdown("Train one tiny causal transformer per scheme on sequences up to length L, then test every model on longer "
+    st.markdown("Train one tiny causal transformer per scheme on sequences of length L, then test every model on longer "
                 "sequences. The task decides what position information is needed: **previous** (output the token one step "
                 "back — a relative rule) or **first** (output the first token — an absolute one).")
     s = st.session_state
@@ -93,7 +97,7 @@ def extrapolation_section() -> None:
     a, b, c, d, e = st.columns([1.2, 1.4, 0.8, 0.8, 0.8])
     task = a.segmented_control("Task", ["previous", "first"], key=key("x.task")) or "previous"
     length = b.select_slider("Training length L", [4, 8, 16, 32, 64], key=key("x.train_length"),
-                             help="About 16 s for L = 16 on one core, 45 s for L = 64.")
+                             help="Longer sequences take longer to train: from a few seconds to about a minute.")
     layers = c.selectbox("Layers", [1, 2], key=key("x.layers"))
     heads = d.selectbox("Heads", [1, 2, 4, 8], key=key("x.heads"), help="ALiBi gives each head its own slope.")
     seed = e.number_input("Seed", 0, 10**6, key=key("x.seed"))

@@ -133,7 +133,8 @@ def schemes_section() -> None:
         "- **Sinusoidal**: the fixed table above, added to the token embeddings.\n"
         "- **Learned**: a trainable table, one row per position up to a maximum length — it has no entries past that "
         "length (the *Extrapolation* experiment trains one).\n"
-        "- **RoPE**: rotates each (query, key) pair by p·ωᵢ instead of adding anything; q·k then depends on the offset.\n"
+        "- **RoPE**: rotates each coordinate pair (x₂ᵢ, x₂ᵢ₊₁) of every query and key at position p by p·ωᵢ instead of "
+        "adding anything; q·k then depends on the offset.\n"
         "- **ALiBi**: adds −m·(i − j) to the score of query i and key j, one slope m per head; no vectors at all.")
     rope, alibi = st.columns(2)
     with rope:

@@ -45,12 +45,12 @@ RACER_DEFAULTS = {"optimizer": "sgd", "learning_rate": 0.01, "momentum": 0.9, "b
 @dataclasses.dataclass(frozen=True)
 class RaceConfig(Config):
     surface: str = "quadratic"
-    condition: float = 20.0  # κ of the quadratic
+    condition: float = 50.0  # κ of the quadratic
     start_x: float = -4.0
     start_y: float = 2.0
     # one entry per racer
     optimizers: tuple[str, ...] = ("sgd", "momentum", "adam")
-    learning_rates: tuple[float, ...] = (0.09, 0.02, 0.5)
+    learning_rates: tuple[float, ...] = (0.039, 0.01, 1.0)  # SGD just under its edge 2/κ = 0.04
     momenta: tuple[float, ...] = (0.9, 0.9, 0.9)  # β of momentum and Nesterov
     beta1s: tuple[float, ...] = (0.9, 0.9, 0.9)
     beta2s: tuple[float, ...] = (0.999, 0.999, 0.999)
@@ -206,6 +206,8 @@ class RaceTrainer:
     @property
     def done_reason(self) -> str:
         if (self.diverged_at >= 0).all():
+            if not self.surface.bounded_below:
+                return "Every optimizer has escaped towards −∞ (this surface has no minimum)."
             return "Every optimizer has diverged: try smaller learning rates."
         return f"Race finished: {self.t:,} steps."
 

@@ -175,8 +175,9 @@ SURFACES_BASE = {
     for s in (
         Surface("quadratic", "ill-conditioned quadratic", r"\tfrac12\,(x^2 + \kappa\, y^2)", (-5, 5, -5, 5), (-4.0, 2.0),
                 ((0.0, 0.0),), True,
-                "The curvature across the valley is κ times the curvature along it. Plain gradient descent must keep "
-                "η below 2/κ or it diverges across the valley, so it crawls along it; momentum and Adam do not.",
+                "The curvature across the valley is κ times the curvature along it. Plain gradient descent must keep η below 2/κ "
+                "or it diverges across the valley, so along the valley it moves only about 2/κ of the way per step: with a large "
+                "κ (try 100) it crawls, while momentum and Adam keep moving.",
                 _quadratic, _quadratic_grad),
         Surface("turned", "ill-conditioned quadratic, turned 45°", r"\tfrac12\,(u^2 + \kappa\, v^2),\ u = \tfrac{x+y}{\sqrt2},\ "
                 r"v = \tfrac{y-x}{\sqrt2}", (-5, 5, -5, 5), (-4.0, -1.0), ((0.0, 0.0),), True,
@@ -200,8 +201,9 @@ SURFACES_BASE = {
                 "gradient).", _saddle, _saddle_grad),
         Surface("plateau", "plateau (tanh)", r"\tanh\!\big(\tfrac12 (x^2 + y^2)\big)", (-4, 4, -4, 4), (-2.6, 1.6),
                 ((0.0, 0.0),), True,
-                "Far from the centre the surface is almost flat, so gradients are tiny: SGD barely moves, while Adam and "
-                "RMSprop divide by the gradient's own size and walk off the plateau at speed ≈ η.", _plateau, _plateau_grad),
+                "Far from the centre the surface is almost flat, so gradients are tiny: SGD barely moves. Adam divides by the "
+                "gradient's own size and walks off the plateau at about η per coordinate; RMSprop, without bias correction, "
+                "starts with steps of η/√(1 − ρ^t), ten times η at first for ρ = 0.99.", _plateau, _plateau_grad),
         Surface("multiwell", "multi-well", r"0.05\,(x^2+y^2) - \sum_i d_i\, e^{-\lVert\theta - c_i\rVert^2 / w_i}",
                 (-4, 4, -4, 4), (-3.5, 0.5), (), False,
                 "Three wells of different depths: which one an optimizer falls into depends on where it starts, its "

@@ -39,7 +39,7 @@ def test_run_races_to_the_end_and_the_standings_show_it(page: AppTest) -> None:
     until(page, lambda s: s.state == "done" and s.epoch == 40)
     assert any("Race finished: 40 steps" in i.value for i in page.info), [i.value for i in page.info]
     table = page.dataframe[0].value
-    assert list(table["optimizer"]) == ["1 SGD η=0.09", "2 momentum η=0.02", "3 Adam η=0.5"]
+    assert list(table["optimizer"]) == ["1 SGD η=0.039", "2 momentum η=0.01", "3 Adam η=1"]
 
 
 def test_a_preset_sets_every_racer_and_rebuilds_the_race(page: AppTest) -> None:
@@ -57,7 +57,7 @@ def test_add_and_remove_optimizers(page: AppTest) -> None:
     click(page, "optimizers.do.remove.0")
     config = race_config(page)
     assert config.optimizers == ("momentum", "adam", "nesterov")
-    assert config.learning_rates[:2] == (0.02, 0.5), "the others keep their own settings"
+    assert config.learning_rates[:2] == (0.01, 1.0), "the others keep their own settings"
 
 
 def test_changing_the_surface_moves_the_start_to_that_surface(page: AppTest) -> None:
@@ -77,7 +77,7 @@ def test_a_bad_link_gets_a_message_and_the_defaults(open_page: Callable[..., App
     at = open_page(learning_rates="0.1")
     assert_clean(at)
     assert any("not valid" in w.value and "one value per optimizer" in w.value for w in at.warning)
-    assert race_config(at).learning_rates == (0.09, 0.02, 0.5)
+    assert race_config(at).learning_rates == (0.039, 0.01, 1.0)
 
 
 def test_a_link_restores_the_race(open_page: Callable[..., AppTest]) -> None:

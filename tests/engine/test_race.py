@@ -152,3 +152,9 @@ def test_the_race_runs_live_in_the_runtime_and_finishes():
         assert snap.metric("loss_2")[1].size > 0
     finally:
         rt.shutdown()
+
+
+def test_on_the_saddle_leaving_for_minus_infinity_is_called_escaping_not_diverging():
+    trainer = run_race(race({"learning_rate": 0.1}, {"optimizer": "momentum", "learning_rate": 0.1}, surface="saddle", steps=3000))
+    assert (trainer.diverged_at > 0).all() and trainer.done
+    assert "escaped towards −∞" in trainer.done_reason and "smaller learning rates" not in trainer.done_reason
