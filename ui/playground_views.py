@@ -145,7 +145,8 @@ def _metrics(p: dict) -> None:
         return
     threshold = 0.5
     if k == 2:
-        threshold = st.slider("Decision threshold on P(class 1)", 0.0, 1.0, 0.5, 0.01, key=f"{PAGE}.threshold")
+        st.session_state.setdefault(f"{PAGE}.threshold", 0.5)
+        threshold = st.slider("Decision threshold on P(class 1)", 0.0, 1.0, step=0.01, key=f"{PAGE}.threshold")
     rep = report(y, predict(scores, threshold), k)
     names = [f"class {c}" for c in range(k)]
     table, matrix = st.columns([1.3, 1])
