@@ -23,11 +23,7 @@ st.caption("M is 0 where a query may look and −∞ where it may not (above the
            "weights sums to 1 over the keys it may see.")
 
 # -- inputs: the link's transformer on first load (app.py keeps every widget's value while its section is closed) --
-if state.first_visit(PAGE):
-    link, problem = state.config_from_url(TransformerConfig)
-    train.load(link)
-    if problem:
-        st.warning(problem)
+state.load_link_once(PAGE, TransformerConfig, train.load)
 
 step_by_step, training, cost = st.tabs(["Step by step", "Train a transformer", "Patterns and cost"],
                                        key=state.action_key(PAGE, "section"), on_change="rerun")

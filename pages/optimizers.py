@@ -22,11 +22,7 @@ st.markdown(
 )
 
 # -- inputs: the link's race on first load (app.py keeps every widget's value while its section is closed) -----
-if state.first_visit(PAGE):
-    link, problem = state.config_from_url(RaceConfig)
-    controls.load(link)
-    if problem:
-        st.warning(problem)
+state.load_link_once(PAGE, RaceConfig, controls.load)
 config, error = controls.current()
 
 race, sweep, schedules, averages, landscape = st.tabs(

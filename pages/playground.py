@@ -21,11 +21,7 @@ st.markdown(
 )
 
 # -- inputs: the link's settings on first load, then the panels ---------------------------------------------
-if state.first_visit(PAGE):
-    config, problem = state.config_from_url(PlaygroundConfig)
-    controls.load(config)
-    if problem:
-        st.warning(problem)
+state.load_link_once(PAGE, PlaygroundConfig, controls.load)
 views.presets_bar()
 panel, live = st.columns([1.15, 2.4], gap="large")
 with panel:

@@ -9,6 +9,7 @@ also keep their whole config in the URL so that an experiment is a shareable lin
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import TypeVar
 
 import streamlit as st
@@ -135,3 +136,13 @@ _SHADOW = "kept:"
 def action_key(page: str, name: str) -> str:
     """Key for a button, an uploader or a chart selection (values a script cannot set)."""
     return f"{page}.do.{name}"
+
+
+def load_link_once(page: str, cls: type[C], load: Callable[[C], None]) -> None:
+    """On the page's first visit in this tab, put the link's config into the widgets (via `load`),
+    or the defaults with a warning when the link's settings are not valid."""
+    if first_visit(page):
+        config, problem = config_from_url(cls)
+        load(config)
+        if problem:
+            st.warning(problem)
