@@ -156,7 +156,7 @@ def preprocess(image: Image.Image, size: int = INPUT_SIZE) -> torch.Tensor:
 def top_k(logits: torch.Tensor, k: int = 5) -> list[tuple[int, float]]:
     """The k most probable ImageNet class indices with their softmax probabilities, most probable first.
 
-    Takes logits for one image, shape (1000,) or (1, 1000). Indices only: the class names are not in the weights package."""
+    Takes logits for one image, shape (1000,) or (1, 1000). Names: `engine.vision.imagenet.class_name(index)`."""
     probs = torch.softmax(logits.detach().reshape(-1).float(), dim=0)
     values, indices = probs.topk(k)
     return [(int(i), float(p)) for i, p in zip(indices, values, strict=True)]

@@ -15,7 +15,7 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.vision import efficientnet
+from engine.vision import efficientnet, imagenet
 from engine.vision.imageio import open_image
 from engine.vision.samples import FOLDER, SAMPLES, load_sample
 
@@ -73,7 +73,14 @@ def test_preprocess_scales_and_center_crops():
 def test_sample_photos_are_classified_sensibly(model, name):
     with torch.no_grad():
         top = efficientnet.top_k(model(efficientnet.preprocess(load_sample(name.removesuffix(".jpg")))), k=5)
-    assert {i for i, _ in top} & EXPECTED[name], f"{name}: top-5 {top}"
+    assert {i for i, _ in top} & EXPECTED[name], f"{name}: top-5 {[(imagenet.class_name(i), p) for i, p in top]}"
+
+
+def test_class_names_are_bundled_in_the_classifier_order():
+    names = imagenet.class_names()
+    assert len(names) == len(set(names)) == 1000
+    assert (names[0], names[207], names[281], names[504]) == ("tench", "golden retriever", "tabby", "coffee mug")
+    assert names[imagenet.DOGS[0]] == "Chihuahua" and names[imagenet.DOGS[-1]] == "Mexican hairless"
 
 
 def test_features_has_every_stage_with_its_shape(model):
