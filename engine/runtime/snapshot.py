@@ -101,6 +101,8 @@ def _freeze(value: Any) -> Any:
 def _thaw(value: Any) -> Any:
     if isinstance(value, MappingProxyType):
         return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):  # a frozen list may hold frozen dicts (a gallery of records)
+        return tuple(_thaw(v) for v in value)
     return value
 
 

@@ -23,7 +23,8 @@ def test_history_is_bounded_evenly_and_keeps_the_newest_point():
 
 def test_snapshot_is_read_only_and_survives_pickling():
     snap = Snapshot("r1", JobState.RUNNING, 3, {"loss": np.array([[1, 2, 3], [0.3, 0.2, 0.1]])},
-                    {"grid": np.zeros((2, 2)), "nested": {"a": [1, 2]}}, (Event(2, "learning_rate", 0.1, 0.3),))
+                    {"grid": np.zeros((2, 2)), "nested": {"a": [1, 2]}, "records": [{"index": 4}, {"index": 7}]},
+                    (Event(2, "learning_rate", 0.1, 0.3),))
     with pytest.raises(ValueError):
         snap.payload["grid"][0, 0] = 1.0
     with pytest.raises(TypeError):
@@ -34,3 +35,4 @@ def test_snapshot_is_read_only_and_survives_pickling():
     assert copy.step == 3 and copy.events[0].label == "learning_rate: 0.1 → 0.3"
     assert copy.latest("loss") == pytest.approx(0.1) and copy.payload["nested"]["a"] == (1, 2)
     assert not copy.payload["grid"].flags.writeable
+    assert [r["index"] for r in copy.payload["records"]] == [4, 7]  # dicts inside a list pickle too
