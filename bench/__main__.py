@@ -5,10 +5,11 @@ from __future__ import annotations
 import itertools
 import sys
 
-from bench import attention, attention_cost, optimizers, playground, positional, runtime
+from bench import attention, attention_cost, cnn_pretrained, cnn_shapes, optimizers, playground, positional, runtime
 
 GROUPS = {"runtime": runtime.run, "playground": playground.run, "optimizers": optimizers.run,
-          "positional": positional.run, "attention": lambda want: itertools.chain(attention.run(want), attention_cost.run(want))}
+          "positional": positional.run, "attention": lambda want: itertools.chain(attention.run(want), attention_cost.run(want)),
+          "cnn": lambda want: itertools.chain(cnn_pretrained.run(want), cnn_shapes.run(want))}
 
 
 def main(prefixes: list[str]) -> int:

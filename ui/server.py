@@ -30,7 +30,7 @@ from streamlit.web import cli
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 PRELOAD = ("torch", "numpy", "PIL.Image", "plotly.graph_objects", "engine.runtime", "ui.live", "ui.playground_views",
-           "ui.optimizers_views", "ui.optimizers_sections")
+           "ui.optimizers_views", "ui.optimizers_sections", "ui.cnn_train", "ui.cnn_pretrained", "ui.cnn_zoo")
 
 
 def preload_and_freeze() -> None:
