@@ -6,6 +6,8 @@ convolutions save. Every number is computed by engine/cnn/arithmetic.py and rece
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import streamlit as st
 
@@ -57,7 +59,17 @@ def calculator() -> None:
               help="out_h · out_w · c_out · f · f · c_in: one per tap, per filter, per output pixel.")
     st.caption(f"Every one of the {c_out} filters is {f}×{f}×{c_in} weights plus a bias, whatever the image size: "
                f"a fully connected layer from {n}×{n}×{c_in} inputs to the same {cost.out_h}×{cost.out_w}×{c_out} outputs would need "
-               f"{n * n * c_in * cost.out_h * cost.out_w * c_out + cost.out_h * cost.out_w * c_out:,} parameters.")
+               f"{n * n * c_in * cost.out_h * cost.out_w * c_out + cost.out_h * cost.out_w * c_out:,} parameters. "
+               "And with f = n and p = 0 the output is 1 × 1: the convolution *is* a fully connected layer from the n·n·c_in "
+               "inputs to c_out units, with the same f·f·c_in·c_out + c_out parameters.")
+
+
+def fraction(value: float) -> str:
+    """A kernel entry as the learner would write it: 1/9 rather than 0.11."""
+    exact = Fraction(float(value)).limit_denominator(64)
+    if exact.denominator == 1 or abs(float(exact) - value) > 1e-6:
+        return draw.number_text(value)
+    return f"{exact.numerator}/{exact.denominator}".replace("-", "−")
 
 
 def _small_input(size: int, seed: int) -> np.ndarray:
@@ -99,7 +111,7 @@ def sliding() -> None:
     padded = np.pad(x, pad)
     taps = [(r, c) for r in position.rows for c in position.cols]
     st.image(draw.sliding_view(padded, pad, kernel, out, int(st.session_state[pos_key]), taps, (position.out_row, position.out_col)))
-    terms = " + ".join(f"{draw.number_text(w)}·{draw.number_text(k)}" for w, k in zip(position.window.ravel(), kernel.ravel(), strict=True)
+    terms = " + ".join(f"{draw.number_text(w)}·{fraction(k)}" for w, k in zip(position.window.ravel(), kernel.ravel(), strict=True)
                        if k != 0)
     st.markdown(f"Output ({position.out_row + 1}, {position.out_col + 1}) = {terms} = **{draw.number_text(position.value)}**  ·  "
                 f"{count} positions make a {out.shape[0]} × {out.shape[1]} output.")
@@ -154,6 +166,7 @@ def receptive_field() -> None:
     _defaults(dict(rf_unit=4))
     try:
         out_size = output_size(layers, size)
+        st.session_state[key("rf_unit")] = min(int(st.session_state[key("rf_unit")]), max(out_size - 1, 0))
         unit = st.slider("Output unit (row = column)", 0, max(out_size - 1, 1), key=key("rf_unit"))
         region = input_region(layers, size, int(unit), int(unit))
     except ValueError as exc:
@@ -163,7 +176,8 @@ def receptive_field() -> None:
     st.image(draw.region_view(size, region))
     st.caption(f"On a {size} × {size} input, unit ({unit}, {unit}) of the last layer sees rows {top}–{bottom} and columns "
                f"{left}–{right}: r = {table[-1]['receptive_field']} pixels wide before clipping at the border. "
-               "r grows by (d(f − 1)) × jump per layer, where jump is the product of the strides below.")
+               "Each layer adds d(f − 1) × the previous row's jump: r_l = r_{l−1} + d(f − 1)·j_{l−1}, starting from r = 1, j = 1 "
+               "(padding (d(f − 1))/2 on each side, rounded down).")
 
 
 def savings() -> None:

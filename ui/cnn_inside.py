@@ -128,7 +128,7 @@ def inside_section(config: CNNConfig) -> None:
     right.caption(f"The model as it was at step {step:,} when the page last redrew.")
     _feature_maps(model, image)
     st.caption("Each map is one channel, scaled to its own range (dark = low, yellow = high). After each block's activation "
-               "comes its pooled map at half the size.")
+               "comes its pooled map (half the size, rounded down) when that block pools.")
     top_examples(model, x, config)
 
 

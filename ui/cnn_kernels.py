@@ -54,14 +54,23 @@ def kernel_editor() -> tuple[np.ndarray | None, str]:
         key=state.action_key(PAGE, f"kernel.grid.{version}.{preset}"), hide_index=True, width=70 * n,
         column_config={f"c{j + 1}": st.column_config.TextColumn(f"{j + 1}", width="small") for j in range(n)},
     )
-    text = "\n".join(" ".join(str(edited[f"c{j + 1}"][i]).strip() or "?" for j in range(n)) for i in range(n))
+    cells = [[str(edited[f"c{j + 1}"][i] or "").strip() for j in range(n)] for i in range(n)]
+    for i, row in enumerate(cells):
+        for j, cell in enumerate(row):
+            if not cell or len(cell.replace(",", " ").replace(";", " ").split()) != 1:
+                what = f"“{cell}” is not one number" if cell else "the cell is empty"
+                st.error(f"The kernel cannot be used: row {i + 1}, column {j + 1}: {what}.")
+                return None, preset
     try:
-        kernel = kernels.parse_kernel(text)
+        kernel = kernels.parse_kernel("\n".join(" ".join(row) for row in cells))
     except kernels.KernelError as exc:
         st.error(f"The kernel cannot be used: {exc}")
         return None, preset
-    note = kernels.PRESET_NOTES.get(preset, "Your own kernel: each output pixel is the sum of the pixels under the grid, "
-                                                "each multiplied by its cell.")
+    if preset in kernels.PRESETS and np.array_equal(kernel, kernels.PRESETS[preset]):
+        note = kernels.PRESET_NOTES.get(preset, "")
+    else:
+        note = "Your own kernel: each output pixel is the sum of the pixels under the grid, each multiplied by its cell."
+        preset = f"{preset} (edited)" if preset in kernels.PRESETS else "your kernel"
     st.caption(f"{note} Entries sum to **{kernel.sum():g}**.")
     return kernel, preset
 
@@ -85,16 +94,16 @@ def kernels_section() -> None:
         st.session_state.setdefault(key("mode"), "grayscale")
         mode = st.radio("Apply to", ["grayscale", "per channel"], key=key("mode"), horizontal=True,
                         help="Grayscale: one response map from the luminance. Per channel: the kernel on R, G and B separately.")
+        edge_like = kernel is not None and bool(kernels.display_signed(kernel))
         signed_key = key("magnitude")
         st.session_state.setdefault(signed_key, False)
-        magnitude = st.toggle("Show |response| (edge strength)", key=signed_key,
-                              help="Edge kernels give negative and positive responses. Off: 0 is mid-grey, negative dark, "
-                                   "positive light. On: the absolute value, black for 0.")
+        magnitude = st.toggle("Show |response| (edge strength)", key=signed_key, disabled=not edge_like,
+                              help="For kernels whose entries sum to 0 (edge detectors), whose responses are negative and "
+                                   "positive. Off: 0 is mid-grey, negative dark, positive light. On: the absolute value, black for 0.")
     if image is None or kernel is None:
         return
     pixels = _work_image(image)
     response = kernels.apply_kernel(pixels, kernel, mode=mode, padding="same")
-    edge_like = bool(kernels.display_signed(kernel))
     shown = kernels.to_display(response, signed=(not magnitude) if edge_like else None)
     with right:
         a, b = st.columns(2)

@@ -105,9 +105,12 @@ def attribution(analysis: explain.Analysis, image: Image.Image) -> None:
     base = analysis.input_image
     x, y, z = st.columns(3)
     x.image(base, caption="what the network sees (224 × 224 centre crop)", width="stretch")
-    y.image(explain.overlay(base, sal, alpha=0.6), caption=f"saliency: |∂ score / ∂ pixel| ({kind})", width="stretch")
+    formula = "|pixel · ∂score/∂pixel|" if kind == "gradient×input" else "|∂score/∂pixel|"
+    y.image(explain.overlay(base, sal, alpha=0.6), caption=f"saliency: {formula}", width="stretch")
     z.image(explain.overlay(base, cam, alpha=0.5), caption=f"Grad-CAM at {cam_stage}", width="stretch")
-    st.caption("Saliency: how much a tiny change of each pixel would change the class score (its gradient) — sharp but noisy. "
+    st.caption("Saliency: how much a tiny change of each pixel would change the class score, the logit before the softmax "
+               "(its gradient) — sharp but noisy; gradient×input multiplies each gradient by the pixel's value as the network "
+               "sees it (mid-grey = 0), so mid-grey pixels get no credit. "
                "Grad-CAM: the stage's feature maps weighted by the average gradient of the class score over each map, "
                "ReLU, upsampled — coarse but class-specific. Neither proves *why* the model decided; both show what it is sensitive to.")
 
@@ -161,7 +164,7 @@ def activation_max() -> None:
     if history:
         fig = go.Figure(go.Scatter(y=history, mode="lines", line=dict(color=PALETTE[2])))
         fig.update_layout(height=260, title="activation during the ascent", **LAYOUT)
-        fig.update_xaxes(title="step")
+        fig.update_xaxes(title="iteration")
         right.plotly_chart(fig, key=state.action_key(PAGE, "am.history"), width="stretch")
 
 

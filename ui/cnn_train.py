@@ -177,5 +177,5 @@ def _details(config: CNNConfig) -> Callable[[Snapshot], None]:
                        hide_index=True, key=state.action_key(PAGE, "train.per_class"))
         filters = draw.filters_rgb(p["first_filters"])
         right.image(data_uri(draw.tile(filters, [str(i + 1) for i in range(len(filters))], columns=8, cell=40, label_size=9)))
-        right.caption("The first layer's learned filters as RGB (grey = 0): each looks for a colour edge or blob.")
+        right.caption("The first layer's learned filters as RGB (grey = 0): many look for a colour edge or blob.")
     return details

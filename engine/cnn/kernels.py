@@ -53,7 +53,8 @@ PRESET_NOTES: dict[str, str] = {
     "Scharr y": "Like Sobel y, with Scharr's more rotation-invariant weights.",
     "Prewitt x": "The simplest vertical-edge detector: right column minus left column.",
     "Prewitt y": "The simplest horizontal-edge detector: bottom row minus top row.",
-    "Laplacian": "Second derivative in every direction: fine detail and edges, zero on flat areas and even gradients.",
+    "Laplacian": "∂²/∂x² + ∂²/∂y², the sum of the second differences along x and y: edges and fine detail in any orientation, "
+                 "zero on flat areas and even gradients, positive on the dark side of an edge.",
     "Box blur 3×3": "Mean of the 3×3 neighbourhood: blurs, and turns fine texture into a blocky smear.",
     "Gaussian blur 3×3": "Weighted mean with more weight near the centre: a softer blur than the box.",
     "Box blur 5×5": "Mean of the 5×5 neighbourhood: a stronger box blur.",

@@ -132,6 +132,23 @@ def mobilenet_block() -> tuple[nn.Module, Shape]:
     return model, (64, 56, 56)
 
 
+def _separable(c_in: int, c_out: int, stride: int) -> list[nn.Module]:
+    return [nn.Conv2d(c_in, c_in, 3, stride, 1, groups=c_in, bias=False), nn.BatchNorm2d(c_in), nn.ReLU(inplace=True),
+            nn.Conv2d(c_in, c_out, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(inplace=True)]
+
+
+def mobilenet_v1() -> tuple[nn.Module, Shape]:
+    """MobileNet-v1 (width 1.0, 224 px): a 3×3 stride-2 conv to 32 channels, then 13 depthwise-separable blocks
+    (strides 2 at 64→128, 128→256, 256→512 and 512→1024), global average pooling and a 1000-way classifier."""
+    widths = ((32, 64, 1), (64, 128, 2), (128, 128, 1), (128, 256, 2), (256, 256, 1), (256, 512, 2),
+              *((512, 512, 1),) * 5, (512, 1024, 2), (1024, 1024, 1))
+    layers = [nn.Conv2d(3, 32, 3, 2, 1, bias=False), nn.BatchNorm2d(32), nn.ReLU(inplace=True)]
+    for c_in, c_out, stride in widths:
+        layers += _separable(c_in, c_out, stride)
+    model = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(1024, 1000))
+    return model, (3, 224, 224)
+
+
 def inception_direct() -> tuple[nn.Module, Shape]:
     """Inception's 5×5 branch without a bottleneck: 192 → 32 channels on 28×28, "same" padding."""
     return nn.Sequential(nn.Conv2d(192, 32, 5, padding=2), nn.ReLU(inplace=True)), (192, 28, 28)
@@ -158,6 +175,7 @@ ARCHITECTURES: dict[str, Callable[[], tuple[nn.Module, Shape]]] = {
     "ResNet-18": resnet18,
     "Standard 3×3 conv": standard_conv,
     "MobileNet-v1 block": mobilenet_block,
+    "MobileNet-v1": mobilenet_v1,
     "Inception 5×5 direct": inception_direct,
     "Inception 5×5 with 1×1 bottleneck": inception_bottleneck,
     "EfficientNet-Lite0": efficientnet_lite0,
@@ -170,9 +188,11 @@ DESCRIPTIONS: dict[str, str] = {
     "ResNet-18": "2015: residual blocks let deep nets train; global average pooling replaces the big FC layers.",
     "Standard 3×3 conv": "One ordinary 3×3 convolution 64 → 128 channels on 56×56, for comparison with the MobileNet block.",
     "MobileNet-v1 block": "Depthwise 3×3 + pointwise 1×1 doing the same job as the standard conv for about 1/8 of the cost.",
+    "MobileNet-v1": "2017, mobile: the whole network of depthwise-separable blocks; 4.2M parameters, about 0.57G multiply-adds.",
     "Inception 5×5 direct": "A 5×5 convolution 192 → 32 channels on 28×28: about 120M multiplications.",
     "Inception 5×5 with 1×1 bottleneck": "The same output through a 1×1 squeeze to 16 channels first: about 12.4M.",
-    "EfficientNet-Lite0": "2019, mobile: inverted-residual MBConv blocks with depthwise convs; ReLU6 and no squeeze-excitation.",
+    "EfficientNet-Lite0": "2020 (EfficientNet itself is from 2019), mobile: inverted-residual MBConv blocks with depthwise "
+                          "convs; ReLU6 and no squeeze-excitation.",
 }
 
 PAIRS: dict[str, tuple[str, str]] = {  # side-by-side comparisons: (the expensive way, the cheap way)

@@ -32,6 +32,7 @@ def test_published_totals():
     assert 15.4e9 < params["VGG-16"][1] < 15.6e9
     assert 1.80e9 < params["ResNet-18"][1] < 1.83e9
     assert 0.70e9 < params["AlexNet"][1] < 0.73e9
+    assert 4.2e6 < params["MobileNet-v1"][0] < 4.25e6 and 0.56e9 < params["MobileNet-v1"][1] < 0.58e9  # the paper: 4.2M, 569M
 
 
 def test_vgg16_pools_with_stride_two():
