@@ -1,5 +1,5 @@
 """Pictures of the CNN page drawn with PIL: number grids (the kernel sliding over an input, pooling,
-the receptive field) and image grids (feature maps, filters, galleries of examples).
+the receptive field) and learned filters as pictures; image grids are in ui/image_grids.py.
 
 Pure functions from arrays to PIL images, drawn at SCALE× and reduced, like ui/images.py; the
 live view of the training section uses them through `data_uri`.
@@ -16,10 +16,6 @@ from ui.images import SCALE, font
 
 INK, GRID, PAD_FILL = (17, 24, 39), (203, 213, 225), (241, 245, 249)
 TAP, OUT = (37, 99, 235), (234, 88, 12)  # the kernel's taps (blue) and the output being computed (orange)
-# a perceptually even dark-to-bright ramp (blue-purple → teal → yellow), for activations
-_ANCHORS = np.array([[48, 18, 59], [65, 69, 171], [39, 130, 187], [31, 170, 148], [116, 198, 82], [223, 214, 46], [250, 250, 110]], float)
-RAMP = np.stack([np.interp(np.linspace(0, len(_ANCHORS) - 1, 256), np.arange(len(_ANCHORS)), _ANCHORS[:, c]) for c in range(3)],
-                axis=1).astype(np.uint8)
 
 
 def number_text(value: float) -> str:
@@ -104,42 +100,6 @@ def region_view(size: int, region: tuple[int, int, int, int], centre: tuple[floa
         x, y = (cx + 0.5) * cell * SCALE, (cy + 0.5) * cell * SCALE
         draw.ellipse([x - r, y - r, x + r, y + r], fill=OUT)
     return image.reduce(SCALE)
-
-
-def colourise(maps: np.ndarray, joint: bool = False) -> np.ndarray:
-    """(C, H, W) activations as (C, H, W, 3) uint8 on the RAMP, each map scaled to its own min…max
-    (or all to the common min…max when `joint`), so a weak map still shows its pattern."""
-    maps = np.asarray(maps, np.float32)
-    if joint:
-        low, high = maps.min(), maps.max()
-    else:
-        low, high = maps.min(axis=(1, 2), keepdims=True), maps.max(axis=(1, 2), keepdims=True)
-    scaled = (maps - low) / np.maximum(high - low, 1e-12)
-    return RAMP[np.clip(np.rint(scaled * 255), 0, 255).astype(np.uint8)]
-
-
-def tile(images: Sequence[np.ndarray], labels: Sequence[str], columns: int, cell: int, label_size: int = 11,
-         borders: Sequence[tuple[int, int, int] | None] | None = None) -> Image.Image:
-    """A grid of small images (each H×W×3 uint8, scaled with nearest-neighbour to `cell` px so pixels stay crisp),
-    each with a label under it and an optional coloured border."""
-    count = len(images)
-    columns = max(1, min(columns, count))
-    rows = -(-count // columns)
-    pad, label_h = 6, label_size + 6 if any(labels) else 0
-    width, height = columns * (cell + pad) + pad, rows * (cell + pad + label_h) + pad
-    sheet = Image.new("RGB", (width * SCALE, height * SCALE), "white")
-    draw = ImageDraw.Draw(sheet)
-    for n, (picture, text) in enumerate(zip(images, labels, strict=True)):
-        r, c = divmod(n, columns)
-        x, y = pad + c * (cell + pad), pad + r * (cell + pad + label_h)
-        sheet.paste(Image.fromarray(picture).resize((cell * SCALE, cell * SCALE), Image.Resampling.NEAREST), (x * SCALE, y * SCALE))
-        border = borders[n] if borders else None
-        if border:
-            draw.rectangle([(x - 2) * SCALE, (y - 2) * SCALE, (x + cell + 2) * SCALE, (y + cell + 2) * SCALE], outline=border,
-                           width=2 * SCALE)
-        if text:
-            draw.text(((x + cell / 2) * SCALE, (y + cell + 2) * SCALE), text, fill=INK, font=font(label_size), anchor="ma")
-    return sheet
 
 
 def filters_rgb(filters: np.ndarray) -> list[np.ndarray]:

@@ -16,9 +16,10 @@ from engine.cnn.model import CNNConfig, feature_maps, probabilities, restore, to
 from engine.cnn.shapes import CLASSES
 from engine.cnn.trainer import test_set
 from engine.runtime import UnknownRunError, get_runtime
-from ui import cnn_drawings as draw
+from ui import image_grids as grids
 from ui import state
 from ui.charts import PALETTE
+from ui.images import SCALE
 
 PAGE = "cnn"
 CANVAS_PX = 224
@@ -92,10 +93,10 @@ def _probability_chart(probs: np.ndarray) -> go.Figure:
 def _feature_maps(model, image: np.ndarray) -> None:
     for name, maps in feature_maps(model, image):
         count = min(len(maps), 16)
-        pictures = draw.colourise(maps[:count])
+        pictures = grids.colourise(maps[:count])
         st.markdown(f"**{name}** · {maps.shape[0]} maps of {maps.shape[1]} × {maps.shape[2]}" +
                     (f" (the first {count})" if count < len(maps) else ""))
-        st.image(draw.tile(list(pictures), [str(i + 1) for i in range(count)], columns=16, cell=48, label_size=9).reduce(draw.SCALE))
+        st.image(grids.tile(list(pictures), [str(i + 1) for i in range(count)], columns=16, cell=48, label_size=9).reduce(SCALE))
 
 
 def inside_section(config: CNNConfig) -> None:
@@ -145,5 +146,5 @@ def top_examples(model, x: np.ndarray, config: CNNConfig) -> None:
     st.session_state[key("top_channel")] = min(int(st.session_state[key("top_channel")]), channels - 1)
     channel = b.number_input(f"Channel (0–{channels - 1})", 0, channels - 1, key=key("top_channel"))
     best = top_activating(model, x, layer, int(channel), k=12)
-    st.image(draw.tile(list(to_uint8(x[best])), [f"#{i}" for i in best], columns=12, cell=56, label_size=9).reduce(draw.SCALE))
+    st.image(grids.tile(list(to_uint8(x[best])), [f"#{i}" for i in best], columns=12, cell=56, label_size=9).reduce(SCALE))
     st.caption("The 12 test images with the highest mean activation of this channel: what they share is what it detects.")

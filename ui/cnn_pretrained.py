@@ -18,10 +18,11 @@ from PIL import Image
 from engine.config import ConfigError
 from engine.vision import efficientnet, explain
 from engine.vision.explain import ActivationMaxConfig, ActivationMaxTrainer
-from ui import cnn_drawings as draw
+from ui import image_grids as grids
 from ui import state
 from ui.charts import PALETTE
 from ui.image_picker import pick_image
+from ui.images import SCALE
 from ui.jobs import ComputeJob, compute_panel
 
 PAGE = "cnn"
@@ -77,9 +78,9 @@ def feature_maps(analysis: explain.Analysis) -> None:
     order = c.radio("Order", ["strongest first", "channel number"], key=key("order"), horizontal=True)
     channels = analysis.channel_order[stage][:count] if order == "strongest first" else np.arange(min(count, len(maps)))
     means = maps.reshape(len(maps), -1).mean(axis=1)
-    pictures = draw.colourise(maps[channels])
+    pictures = grids.colourise(maps[channels])
     labels = [f"#{ch} · {means[ch]:.2f}" for ch in channels]
-    st.image(draw.tile(list(pictures), labels, columns=8, cell=88, label_size=10).reduce(draw.SCALE))
+    st.image(grids.tile(list(pictures), labels, columns=8, cell=88, label_size=10).reduce(SCALE))
     st.caption(f"Each map is one channel of {stage} ({maps.shape[1]} × {maps.shape[2]} for the 224 px input), scaled to its own "
                "range (dark = low, yellow = high); the label gives the channel and its mean activation. Early stages respond to "
                "edges and colours at fine resolution; later stages to larger, more specific patterns at coarse resolution.")

@@ -16,9 +16,10 @@ from engine.config import ConfigError
 from engine.runtime import Snapshot
 from ui import cnn_drawings as draw
 from ui import cnn_inside, state
+from ui import image_grids as grids
 from ui.charts import metric_curves
 from ui.cnn_inside import test_data, to_uint8
-from ui.images import data_uri
+from ui.images import SCALE, data_uri, font
 from ui.live import LiveJob, live_panel
 
 PAGE = "cnn"
@@ -99,7 +100,7 @@ def train_section() -> None:
                 " — drawn at random sizes, positions, rotations and colours, with pixel noise. Nothing is downloaded: "
                 "every image is generated from the seed.")
     examples = to_uint8(class_examples(DEFAULT.image_size, seed=3))
-    st.image(draw.tile(list(examples), list(CLASSES), columns=len(CLASSES), cell=56).reduce(draw.SCALE))
+    st.image(grids.tile(list(examples), list(CLASSES), columns=len(CLASSES), cell=56).reduce(SCALE))
     _panel()
     config, error = current()
     if error:
@@ -131,7 +132,7 @@ def _render(config: CNNConfig) -> Callable[[Snapshot], None]:
         if wrong:
             pictures = to_uint8(x[[w["index"] for w in wrong]])
             labels = [f"{p['classes'][w['predicted']]} {w['confidence']:.0%}" for w in wrong]
-            right.image(data_uri(draw.tile(list(pictures), labels, columns=6, cell=60, label_size=9, borders=[WRONG] * len(wrong))))
+            right.image(data_uri(grids.tile(list(pictures), labels, columns=6, cell=60, label_size=9, borders=[WRONG] * len(wrong))))
             right.caption("Test images it gets wrong, most confident first, labelled with its guess.")
         else:
             right.success("No test image is misclassified.")
@@ -150,11 +151,11 @@ def confusion_image(confusion: np.ndarray, classes) -> object:
             base = RIGHT if i == j else WRONG
             fills[(i, j)] = tuple(round(255 - t * (255 - c)) for c in base) if confusion[i, j] else (255, 255, 255)
     draw.number_grid(d, (70, 40), confusion.astype(float), cell, "", fills)
-    f = draw.font(10)
+    f = font(10)
     for i, name in enumerate(classes):
-        d.text((66 * draw.SCALE, (40 + i * cell + cell / 2) * draw.SCALE), name, fill=draw.INK, font=f, anchor="rm")
-        d.text(((70 + i * cell + cell / 2) * draw.SCALE, (44 + k * cell) * draw.SCALE), name[:6], fill=draw.INK, font=f, anchor="ma")
-    d.text((70 * draw.SCALE, 8 * draw.SCALE), "confusion: rows true, columns predicted", fill=draw.INK, font=draw.font(11))
+        d.text((66 * SCALE, (40 + i * cell + cell / 2) * SCALE), name, fill=draw.INK, font=f, anchor="rm")
+        d.text(((70 + i * cell + cell / 2) * SCALE, (44 + k * cell) * SCALE), name[:6], fill=draw.INK, font=f, anchor="ma")
+    d.text((70 * SCALE, 8 * SCALE), "confusion: rows true, columns predicted", fill=draw.INK, font=font(11))
     return image
 
 
@@ -176,6 +177,6 @@ def _details(config: CNNConfig) -> Callable[[Snapshot], None]:
         left.dataframe({"class": list(p["classes"]), "test accuracy": [f"{a:.1%}" for a in p["per_class_accuracy"]]},
                        hide_index=True, key=state.action_key(PAGE, "train.per_class"))
         filters = draw.filters_rgb(p["first_filters"])
-        right.image(data_uri(draw.tile(filters, [str(i + 1) for i in range(len(filters))], columns=8, cell=40, label_size=9)))
+        right.image(data_uri(grids.tile(filters, [str(i + 1) for i in range(len(filters))], columns=8, cell=40, label_size=9)))
         right.caption("The first layer's learned filters as RGB (grey = 0): many look for a colour edge or blob.")
     return details
