@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 import sys
 
-from bench import attention, attention_cost, cnn_pretrained, cnn_shapes, optimizers, playground, positional, runtime, sequence, style
+from bench import attention, attention_cost, cnn_pretrained, cnn_shapes, labs, optimizers, playground, positional, runtime, sequence, style
 
 GROUPS = {"runtime": runtime.run, "playground": playground.run, "optimizers": optimizers.run,
           "positional": positional.run, "attention": lambda want: itertools.chain(attention.run(want), attention_cost.run(want)),
           "cnn": lambda want: itertools.chain(cnn_pretrained.run(want), cnn_shapes.run(want)),
-          "style": style.run, "sequence": sequence.run}
+          "style": style.run, "sequence": sequence.run, "labs": labs.run}
 
 
 def main(prefixes: list[str]) -> int:
