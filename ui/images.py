@@ -28,12 +28,14 @@ def font(size: int) -> ImageFont.FreeTypeFont:
         return ImageFont.load_default(size=size * SCALE)
 
 
-def data_uri(image: Image.Image, photo: bool = False, palette: bool = False) -> str:
+def data_uri(image: Image.Image, photo: bool = False, palette: bool = False, drawn_at: int = SCALE) -> str:
     """The image scaled down from its drawing size, as a data URI for st.image: PNG for flat
     drawings, JPEG (quality 90) for smooth surfaces — a quarter of the bytes, five times a second.
     `palette`: a flat drawing of few colours as a 64-colour PNG, 3× faster to encode and 2.5×
-    smaller than full colour (the race map, redrawn ten times a second)."""
-    image = image.reduce(SCALE)  # box-filter averaging: the right filter for an exact 2× and 6× faster than resize
+    smaller than full colour (the race map, redrawn ten times a second). `drawn_at`: the factor
+    the image was drawn at (1 for a picture at its own size, such as a generated image)."""
+    if drawn_at != 1:
+        image = image.reduce(drawn_at)  # box-filter averaging: the right filter for an exact 2× and 6× faster than resize
     buffer = io.BytesIO()
     if photo:
         image.save(buffer, format="JPEG", quality=90)

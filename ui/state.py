@@ -74,12 +74,13 @@ def config_from_url(cls: type[C]) -> tuple[C, str | None]:
 URL_VALUE_LIMIT = 2000  # characters; longer values (an uploaded data set) stay out of the link
 
 
-def config_to_url(config: Config) -> list[str]:
+def config_to_url(config: Config, exclude: tuple[str, ...] = ()) -> list[str]:
     """Write the config into the URL, keeping the run id. Returns the fields left out because
-    they are too long for a link (the config's JSON download carries them)."""
+    they are too long for a link (the config's JSON download carries them) or named in
+    `exclude` (an uploaded image, which must never travel in a link whatever its size)."""
     left_out = []
     for name, value in config.to_query().items():
-        if len(value) > URL_VALUE_LIMIT:
+        if len(value) > URL_VALUE_LIMIT or name in exclude:
             left_out.append(name)
             if name in st.query_params:
                 del st.query_params[name]
