@@ -10,12 +10,13 @@ path and an LSTM's f ⊙ c_{t−1} path add a near-identity route that lets the 
 `gradient_through_time` measures ‖∂L_T/∂h_t‖ for every t (autograd with respect to each step's hidden
 state, which is a node of the graph); `compare_at_init` does it for fresh RNN, GRU and LSTM models on
 the same sequence; `exploding_run` trains a tanh RNN with a large W_h with or without clipping and
-records what happens, update by update.
+records what happens, update by update; `ExplodingTrainer` runs both as a job for the page.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from engine.config import Config, check_range
 from engine.sequence.cells import CELLS, SequenceModel
 from engine.sequence.charlm import CharLMConfig, CharLMTrainer, windows
 
@@ -68,29 +70,107 @@ def exploding_config(clip: float, w_h_scale: float = 4.0, seq_length: int = 128,
                         optimizer="sgd", learning_rate=learning_rate, seed=seed)
 
 
-def exploding_run(config: CharLMConfig, updates: int = 20) -> dict:
-    """Train `updates` full-BPTT updates and record, per update, "loss", "grad_norm" (before clipping) and
-    "max_weight" (the largest |parameter| after it). Stops early, with "stopped" saying why, at a non-finite
-    loss or gradient norm (clipping cannot rescale an infinite norm); "stopped" is "" otherwise."""
-    trainer = CharLMTrainer(config)
-    record: dict[str, list[float]] = {"loss": [], "grad_norm": [], "max_weight": []}
-    stopped = ""
-    for i in range(updates):
+class ExplodingRun:
+    """A large-W_h RNN trained one full-BPTT update at a time, recording per update "loss", "grad_norm" (before
+    clipping) and "max_weight" (the largest |parameter| after it). It stops, with `stopped` saying why, at a
+    non-finite loss or gradient norm (clipping cannot rescale an infinite norm); `stopped` is "" while it goes on."""
+
+    def __init__(self, config: CharLMConfig) -> None:
+        self.config = config
+        self.trainer = CharLMTrainer(config)
+        self.record: dict[str, list[float]] = {"loss": [], "grad_norm": [], "max_weight": []}
+        self.stopped = ""
+
+    def update(self) -> None:
+        if self.stopped:
+            return
+        trainer, config = self.trainer, self.config
         inputs, targets = windows(trainer.ids, config.batch_size, config.seq_length, trainer.generator)
         logits, _ = trainer.model(inputs)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
         norm = trainer.update(loss)
-        record["loss"].append(loss.item())
-        record["grad_norm"].append(norm)
-        record["max_weight"].append(max(float(p.detach().abs().max()) for p in trainer.model.parameters()))
+        self.record["loss"].append(loss.item())
+        self.record["grad_norm"].append(norm)
+        self.record["max_weight"].append(max(float(p.detach().abs().max()) for p in trainer.model.parameters()))
         if not (math.isfinite(loss.item()) and math.isfinite(norm)):
             what = "loss" if not math.isfinite(loss.item()) else "gradient norm"
-            stopped = f"the {what} became {'NaN' if math.isnan(loss.item() if what == 'loss' else norm) else 'infinite'} at update {i + 1}."
+            value = loss.item() if what == "loss" else norm
+            self.stopped = f"the {what} became {'NaN' if math.isnan(value) else 'infinite'} at update {len(self.record['loss'])}."
+
+    def result(self) -> dict:
+        return {"clip": self.config.clip, "stopped": self.stopped, **{k: np.array(v) for k, v in self.record.items()}}
+
+
+def exploding_run(config: CharLMConfig, updates: int = 20) -> dict:
+    """Train `updates` full-BPTT updates (ExplodingRun) and return the record; stops early at a blow-up."""
+    run = ExplodingRun(config)
+    for _ in range(updates):
+        run.update()
+        if run.stopped:
             break
-    return {"clip": config.clip, "stopped": stopped, **{k: np.array(v) for k, v in record.items()}}
+    return run.result()
 
 
 def exploding_demo(updates: int = 20, **kwargs: float) -> dict[str, dict]:
     """The same large-W_h RNN trained without ("unclipped") and with clipping at 1 ("clipped")."""
     return {"unclipped": exploding_run(exploding_config(0.0, **kwargs), updates),
             "clipped": exploding_run(exploding_config(1.0, **kwargs), updates)}
+
+
+@dataclasses.dataclass(frozen=True)
+class ExplodingConfig(Config):
+    """The exploding-gradient demo as a job: the same large-W_h RNN without and with clipping at 1."""
+
+    w_h_scale: float = 4.0
+    learning_rate: float = 1.0
+    updates: int = 20
+    seq_length: int = 128
+    seed: int = 0
+
+    def check(self) -> None:
+        check_range("w_h_scale", self.w_h_scale, 0.1, 20)
+        check_range("learning_rate", self.learning_rate, 1e-3, 2.0)
+        check_range("updates", self.updates, 1, 200)
+        check_range("seq_length", self.seq_length, 4, 256)
+        check_range("seed", self.seed, 0, 10**6)
+
+
+class ExplodingTrainer:
+    """A one-shot job (ui/jobs.py): one step = one update of each run. Metrics: "progress" (0..1). Payload:
+    "runs" {"unclipped", "clipped": exploding_run's record so far}, "updates", "progress". A run that blows up
+    stops by itself (its "stopped" says why) while the other goes on: a blow-up is the result here, not a failure."""
+
+    unit = "step"
+
+    def __init__(self, config: ExplodingConfig, device: torch.device | str | None = None) -> None:
+        self.config = config
+        kwargs = {"w_h_scale": config.w_h_scale, "learning_rate": config.learning_rate, "seq_length": config.seq_length,
+                  "seed": config.seed}
+        self.runs = {"unclipped": ExplodingRun(exploding_config(0.0, **kwargs)), "clipped": ExplodingRun(exploding_config(1.0, **kwargs))}
+        self.steps = 0
+        self.n_parameters = self.runs["clipped"].trainer.n_parameters
+        self.done_reason = "The exploding-gradient demo is complete."
+
+    @property
+    def done(self) -> bool:
+        return self.steps >= self.config.updates or all(run.stopped for run in self.runs.values())
+
+    def step(self) -> dict[str, float]:
+        for run in self.runs.values():
+            run.update()
+        self.steps += 1
+        return {"progress": self.progress}
+
+    @property
+    def progress(self) -> float:
+        return 1.0 if self.done else self.steps / self.config.updates
+
+    def snapshot(self) -> dict:
+        return {"runs": {name: run.result() for name, run in self.runs.items()}, "updates": self.config.updates,
+                "progress": self.progress}
+
+    def apply(self, config: ExplodingConfig, changed: frozenset[str]) -> None:
+        self.config = config
+
+    def parameters_finite(self) -> bool:
+        return True  # a run whose update blew up skipped it (CharLMTrainer.update), and its blow-up is what the demo shows

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
 from engine.sequence.cells import GRUCell, LSTMCell, RNNCell, SequenceModel
-from engine.sequence.gradients import compare_at_init, exploding_config, exploding_run, gradient_through_time
+from engine.sequence.gradients import (
+    ExplodingConfig,
+    ExplodingTrainer,
+    compare_at_init,
+    exploding_config,
+    exploding_run,
+    gradient_through_time,
+)
 
 B, I, H = 5, 7, 6
 
@@ -182,3 +191,18 @@ def test_clipping_keeps_a_large_w_h_rnn_bounded_where_the_unclipped_one_blows_up
     assert clipped["max_weight"][-1] < 5
     assert clipped["stopped"] == "" and np.isfinite(clipped["loss"]).all()
     assert clipped["loss"][-3:].mean() < unclipped["loss"][-3:].mean()
+
+
+def test_the_exploding_demo_as_a_job_records_both_runs_and_stops_when_both_overflow():
+    """ExplodingTrainer steps both runs one update at a time (the page's job); W_h × 8 overflows float32 at the first update in
+    both runs, and since clipping cannot rescale an infinite norm, both stop with a reason and the job is done."""
+    job = ExplodingTrainer(ExplodingConfig(updates=3))
+    while not job.done:
+        assert math.isfinite(job.step()["progress"])
+    runs = job.snapshot()["runs"]
+    assert len(runs["unclipped"]["loss"]) == len(runs["clipped"]["loss"]) == 3 and job.progress == 1.0
+    assert runs["clipped"]["max_weight"][-1] < runs["unclipped"]["max_weight"][-1]
+    overflow = ExplodingTrainer(ExplodingConfig(w_h_scale=8.0, updates=5))
+    overflow.step()
+    assert overflow.done, "both runs stopped at update 1"
+    assert all(run["stopped"] == "the gradient norm became infinite at update 1." for run in overflow.snapshot()["runs"].values())
