@@ -145,7 +145,8 @@ class StyleTrainer:
             style_x = images.match_luma(images.to_ycbcr(style_x)[:, :1], content_x)
         with torch.no_grad():
             self.content_target = self._features(content_x, (config.content_layer,))[config.content_layer]
-            self.style_grams = {l: gram(f) for l, f in self._features(style_x, self.style_layers).items()}  # (1, C, C)
+            style_features = self._features(style_x, self.style_layers)
+            self.style_grams = {l: gram(style_features[l]) for l in self.style_layers}  # (1, C, C), shallow to deep
         self.gram_channels = {l: _most_active(torch.diagonal(g[0]), GRAM_CHANNELS) for l, g in self.style_grams.items()}
         self.feature_channels = _most_active(self.content_target[0].square().mean((1, 2)), FEATURE_MAPS)
         self.pixels = self._initial(content_x).requires_grad_(True)  # (1, 3 or 1, H, W): what is optimised
