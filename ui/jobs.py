@@ -50,7 +50,8 @@ def compute_panel(job: ComputeJob, config: Config | None) -> tuple[Snapshot, Con
                  disabled=config is None, width="stretch"):
         run_id, found = _start(job, config, run_id)
     if found is None:
-        st.info(job.hint)
+        if job.hint:  # an empty hint: the button says enough (a card in a gallery)
+            st.info(job.hint)
         return None
     snap, _ = found
     if snap.state.is_terminal:

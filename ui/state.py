@@ -139,6 +139,13 @@ def action_key(page: str, name: str) -> str:
     return f"{page}.do.{name}"
 
 
+def open_page_with(page: str, config: Config) -> None:
+    """Go to another page with `config` in its link, as if the learner had opened that link: the page
+    loads it into its widgets on arrival (load_link_once), even if it was visited before in this tab."""
+    st.session_state.pop(f"visited:{page}", None)
+    st.switch_page(f"pages/{page}.py", query_params=config.to_query())
+
+
 def load_link_once(page: str, cls: type[C], load: Callable[[C], None]) -> None:
     """On the page's first visit in this tab, put the link's config into the widgets (via `load`),
     or the defaults with a warning when the link's settings are not valid."""

@@ -1,0 +1,179 @@
+"""The Labs page through the real router and the real runtime: the gallery groups the labs by topic, a lab
+runs to a verdict equal to its rule applied to the measured figures, a changed knob reruns, bad settings and a
+failing lab get messages, results survive a visit elsewhere, and the link opens the lab's page with its setup.
+
+Fake labs (tests/app/labs_fake.py) keep these tests quick and independent of the engine's labs; the last
+test runs one real lab with its quick settings."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import ui.labs_run
+from engine.labs import registry
+from engine.labs.base import LabResult, run_to_end
+from tests.app import labs_fake
+from tests.app.live import assert_clean
+
+PAGE = "pages/labs.py"
+TIMEOUT_S = 30.0
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch) -> None:
+    for lab in labs_fake.FAKES:
+        monkeypatch.setitem(registry.LABS, lab.key, lab)
+    monkeypatch.setattr(ui.labs_run, "TRAINER", labs_fake.FakeLabTrainer)
+
+
+def texts(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error] + [w.value for w in at.warning]
+
+
+def wait_for(at: AppTest, needle: str, timeout: float = TIMEOUT_S) -> AppTest:
+    """Rerun the page until some text on it contains `needle` (the job ends in a worker process)."""
+    deadline = time.monotonic() + timeout
+    while not any(needle in t for t in texts(at)):
+        assert not at.exception, [e.value for e in at.exception]
+        assert time.monotonic() < deadline, f"{needle!r} never appeared; texts: {texts(at)}"
+        time.sleep(0.1)
+        at.run()
+    return at
+
+
+def click(at: AppTest, key: str) -> AppTest:
+    at.button(key=key).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_lab(at: AppTest, key: str) -> AppTest:
+    click(at, f"labs.do.{key}.open")
+    assert at.header[0].value == registry.LABS[key].title
+    return at
+
+
+def verdict_line(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Verdict:"))
+
+
+def test_the_gallery_groups_the_labs_by_topic(fakes, page):
+    assert page.title[0].value == "Labs"
+    topics = [s.value for s in page.subheader]
+    expected = [registry.TOPICS[t] for t in registry.by_topic()]
+    assert topics == expected, "one section per topic with labs, in the registry's order"
+    assert "Initialisation" in topics and "Losses and imbalance" in topics
+    assert topics.index("Initialisation") < topics.index("Losses and imbalance")
+    shown = texts(page)
+    for lab in labs_fake.FAKES:
+        assert lab.claim in shown and f"**Verdict rule.** {lab.rule}" in shown
+        assert page.button(key=f"labs.do.{lab.key}.compute").label == "Run"
+    assert any(c.startswith(f"{len(registry.LABS)} labs in ") for c in shown)
+
+
+def test_a_lab_runs_to_the_verdict_its_rule_gives(fakes, page):
+    click(page, "labs.do.fake_slope.compute")
+    wait_for(page, "**Last run.**")
+    expected = run_to_end(labs_fake.SLOPE).verdict
+    assert f"**Last run.** {expected.because}" in texts(page)
+    assert any("supported" in m.value and "badge" in m.value for m in page.markdown), "the card shows its verdict badge"
+
+    open_lab(page, "fake_slope")
+    assert_clean(page)
+    assert verdict_line(page) == f"**Verdict: {expected.outcome}**, because {expected.because}"
+    assert f"**Rule.** {labs_fake.SLOPE.rule}" in texts(page)
+    spec = page.get("plotly_chart")[0].proto.spec
+    assert '"measured"' in spec and '"flat"' in spec and '"log"' in spec, "both series, on log axes"
+    figures = page.dataframe[0].value
+    assert list(figures["figure"]) == ["ratio", "points"] and list(figures["value"]) == ["16", "5"]
+    assert list(page.dataframe[1].value["y"]) == [1.0, 2.0, 4.0, 8.0, 16.0]
+    downloads = {d.label for d in page.get("download_button")}
+    assert downloads == {"Figures (CSV)", "Table (CSV)", "Plot (PNG)"}
+
+
+def test_a_changed_knob_reruns_to_another_verdict(fakes, page):
+    open_lab(page, "fake_slope")
+    click(page, "labs.do.fake_slope.compute")
+    wait_for(page, "**Verdict: supported**")
+    page.segmented_control(key="labs.fake_slope.direction").set_value("down").run()
+    assert any("settings of the last run (Direction changed" in c for c in texts(page)), "a stale result is labelled"
+    click(page, "labs.do.fake_slope.compute")
+    wait_for(page, "**Verdict: not supported**")
+    expected = run_to_end(labs_fake.SLOPE, {"direction": "down"}).verdict
+    assert verdict_line(page) == f"**Verdict: not supported**, because {expected.because}"
+    assert not any("settings of the last run" in c for c in texts(page))
+
+
+def test_quick_settings_and_defaults(fakes, page):
+    open_lab(page, "fake_slope")
+    assert page.button(key="labs.do.fake_slope.defaults").disabled
+    click(page, "labs.do.fake_slope.small")
+    assert page.slider(key="labs.fake_slope.points").value == 2
+    click(page, "labs.do.fake_slope.defaults")
+    assert page.slider(key="labs.fake_slope.points").value == 5
+
+
+def test_a_bad_knob_value_gets_the_labs_message(fakes, page):
+    page.session_state["labs.fake_slope.points"] = 999
+    page.run()
+    assert any("Open the lab to fix" in c and "Points must be between 1 and 50, not 999" in c for c in texts(page))
+    assert page.button(key="labs.do.fake_slope.compute").disabled, "the card cannot run bad settings"
+    open_lab(page, "fake_slope")
+    assert not page.exception
+    assert any("Points must be between 1 and 50, not 999. It is back to its default, 5." in w.value for w in page.warning)
+    assert page.slider(key="labs.fake_slope.points").value == 5
+    assert not page.button(key="labs.do.fake_slope.compute").disabled
+
+
+def test_a_failing_lab_shows_its_reason(fakes, page):
+    open_lab(page, "fake_fail")
+    click(page, "labs.do.fake_fail.compute")
+    wait_for(page, "The lab stopped:")
+    message = next(e.value for e in page.error)
+    assert "the data ran out" in message and "Traceback" not in message
+    click(page, "labs.do.back")
+    assert any("**Last run failed.**" in c for c in texts(page))
+
+
+def test_results_stay_across_labs_and_pages(fakes, page):
+    for key in ("fake_slope", "fake_bars"):
+        click(page, f"labs.do.{key}.compute")
+    wait_for(page, "**Last run.** the gap is 0.2.")
+    wait_for(page, "**Last run.** the response grew")
+    page.switch_page("pages/positional.py").run()
+    page.switch_page("pages/labs.py").run()
+    assert_clean(page)
+    assert any("Run in this tab: 2 (1 supported, 1 mixed)" in c for c in texts(page))
+    open_lab(page, "fake_bars")
+    assert verdict_line(page) == "**Verdict: mixed**, because the gap is 0.2."
+
+
+def test_open_in_page_loads_the_labs_setup(fakes, page):
+    open_lab(page, "fake_link")
+    page.select_slider(key="labs.fake_link.scale").set_value(0.3).run()
+    click(page, "labs.do.fake_link.compute")
+    wait_for(page, "**Verdict:")
+    assert page.button(key="labs.do.fake_link.link").label == "Open in Playground"
+    click(page, "labs.do.fake_link.link")
+    assert page.title[0].value == "Playground"
+    assert page.session_state["playground.learning_rate"] == 0.3 and page.session_state["playground.n_points"] == 321
+
+
+def test_a_real_lab_runs_with_its_quick_settings(page):
+    real = [lab for lab in registry.LABS.values() if lab.small and not lab.key.startswith("fake_")]
+    if not real:
+        pytest.skip("no lab with quick settings is registered yet")
+    lab = real[0]
+    open_lab(page, lab.key)
+    click(page, f"labs.do.{lab.key}.small")
+    click(page, f"labs.do.{lab.key}.compute")
+    wait_for(page, "**Verdict:", timeout=180)
+    assert_clean(page)
+    kept = LabResult.from_payload(page.session_state[f"labs:{lab.key}.outcome"]["result"])
+    expected = lab.judge(kept.measured.figures, kept.params)
+    assert kept.params == lab.params(lab.small), "it ran with the quick settings"
+    assert verdict_line(page) == f"**Verdict: {expected.outcome}**, because {expected.because}"
+    assert page.get("plotly_chart"), "the evidence is plotted"

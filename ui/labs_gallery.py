@@ -1,0 +1,67 @@
+"""The Labs page's gallery: every lab as a card under its topic, with the claim, the setup, the verdict rule,
+a Run button (the lab runs with the settings last chosen for it) and, once it has run, its verdict badge.
+"Open" shows the lab on its own: settings, evidence, figures and downloads (ui/labs_detail.py)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from engine.labs.base import Lab
+from engine.labs.registry import TOPICS, by_topic
+from ui import labs_knobs, labs_run, state
+from ui.labs_result import badge
+
+PAGE = "labs"
+COLUMNS = 3
+
+
+def choose(key: str | None) -> None:
+    """Show this lab on its own (None: back to the gallery)."""
+    state.remember(PAGE, "chosen", key)
+
+
+def chosen() -> str | None:
+    return state.recall(PAGE, "chosen")
+
+
+def summary(labs: list[Lab]) -> str:
+    """One line: how many labs, and the verdicts of those run in this tab."""
+    outcomes = [labs_run.outcome(lab) for lab in labs]
+    verdicts = [o.result.verdict.outcome for o in outcomes if o is not None and o.result is not None]
+    line = f"{len(labs)} labs in {len(by_topic())} topics."
+    if verdicts:
+        counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("supported", "not supported", "mixed") if v in verdicts)
+        line += f" Run in this tab: {len(verdicts)} ({counts})."
+    return line
+
+
+def gallery() -> None:
+    for topic, labs in by_topic().items():
+        st.subheader(TOPICS[topic], divider="gray")
+        for start in range(0, len(labs), COLUMNS):
+            for column, lab in zip(st.columns(COLUMNS), labs[start:start + COLUMNS], strict=False):
+                with column:
+                    card(lab)
+
+
+def card(lab: Lab) -> None:
+    with st.container(border=True):
+        outcome = labs_run.outcome(lab)
+        title, mark = st.columns([3, 1.3], vertical_alignment="center")
+        title.markdown(f"**{lab.title}**")
+        with mark:
+            if outcome is not None:
+                badge(outcome.result.verdict if outcome.result else None, failed=outcome.result is None)
+        st.markdown(lab.claim)
+        st.caption(f"**Setup.** {lab.setup}")
+        st.caption(f"**Verdict rule.** {lab.rule}")
+        if outcome is not None and outcome.result is not None:
+            st.caption(f"**Last run.** {outcome.result.verdict.because}")
+        elif outcome is not None:
+            st.caption(f":red[**Last run failed.** {outcome.failed}]")
+        config, problem = labs_run.lab_config(lab, labs_knobs.kept_values(lab))
+        if problem:
+            st.caption(f":orange[{problem}] Open the lab to fix its settings.")
+        labs_run.run_panel(lab, config)
+        st.button("Open", icon=":material/open_in_full:", key=state.action_key(PAGE, f"{lab.key}.open"), on_click=choose, args=(lab.key,),
+                  width="stretch", help="The lab on its own: its settings, the evidence, the figures and the downloads.")
