@@ -70,7 +70,8 @@ def seeded(config: PlaygroundConfig, seed: int) -> PlaygroundConfig:
 
 def mean_se(values: Sequence[float]) -> tuple[float, float]:
     """(mean, standard error of the mean) over seeds."""
-    return sum(values) / len(values), standard_error(list(values))
+    values = [float(v) for v in values]
+    return sum(values) / len(values), standard_error(values)
 
 
 def curve(name: str, x: Sequence, runs: Sequence[Sequence[float]]) -> Series:
