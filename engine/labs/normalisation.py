@@ -121,7 +121,7 @@ INPUTS = Lab(
            Knob("epochs", "epochs per run", 50, 10, 500, log=True), Knob("seeds", "seeds", 2, 1, 6)),
     run=_input_run,
     judge=_judge_with(("raw", "standardised"), ("raw", "standardised")),
-    small={"features": "x1, x2", "epochs": 3, "seeds": 1},
+    small={"features": "x1, x2", "epochs": 10, "seeds": 1},
     link=lambda params: ("playground", _input_arms(params)["raw inputs"].replace(learning_rate=0.03)),
 )
 
@@ -157,7 +157,7 @@ BATCH_NORM = Lab(
            Knob("seeds", "seeds", 2, 1, 6)),
     run=_bn_run,
     judge=_judge_with(("plain", "batch_norm"), ("without batch norm", "with")),
-    small={"depth": 2, "epochs": 3, "seeds": 1},
+    small={"depth": 2, "epochs": 10, "seeds": 1},
     link=lambda params: ("playground", _bn_arms(params)["with batch norm"].replace(learning_rate=1.0)),
 )
 

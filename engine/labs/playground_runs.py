@@ -1,11 +1,12 @@
 """Playground runs inside a lab: the MLP labs train `PlaygroundConfig`s with the Playground's own trainer, so a
 lab's link opens exactly the setup it measured.
 
-`Meter` counts work done against a known total and yields `(progress, stage)` at most every `SLICE` seconds of
-work, so a lab generator gives the runtime back control between short pieces however fast an epoch is.
+`Meter` counts work done against a known total and yields `(progress, stage)` whenever `SLICE` seconds of work
+have passed since its last yield, so a lab generator hands control back to the runtime after short pieces of
+work, not after every (sub-millisecond) epoch.
 `Meter.train` trains one config for some epochs (one `PlaygroundTrainer.step` an epoch) and returns the trainer
-and its per-epoch metrics. `layers` writes per-layer fields, `seeded` gives a config a seed of its own, and
-`mean_se` and `curve` summarise seeds.
+and its per-epoch metrics. `layers` writes per-layer fields, `seeded` gives a config a seed of its own, `diverged`
+tells a blown-up run, and `mean_se` and `curve` summarise seeds.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from engine.playground.config import PlaygroundConfig
 from engine.playground.trainer import PlaygroundTrainer
 
 SLICE = 0.05  # seconds of work between two yields
+MAX_POINTS = 100  # per line of evidence
 
 Metrics = dict[str, float]
 Trained = tuple[PlaygroundTrainer, list[Metrics]]  # the trainer after its last epoch, and each epoch's metrics
 
 
 class Meter:
+    """Progress of one lab run: work done out of `total` (in any unit: epochs, networks)."""
+
     def __init__(self, total: float) -> None:
         self.total = max(float(total), 1e-9)
         self.done = 0.0
@@ -75,10 +79,13 @@ def mean_se(values: Sequence[float]) -> tuple[float, float]:
 
 
 def curve(name: str, x: Sequence, runs: Sequence[Sequence[float]]) -> Series:
-    """One line of evidence: the mean over seeds at each x, with ± one standard error (none for one seed)."""
+    """One line of evidence: the mean over seeds at each x, with ± one standard error (none for one seed), thinned
+    to at most about MAX_POINTS evenly spaced points (the last one kept)."""
     values = np.asarray(runs, dtype=float)  # (seeds, len(x))
+    keep = sorted({*range(0, len(x), math.ceil(len(x) / MAX_POINTS)), len(x) - 1})
+    values = values[:, keep]
     err = values.std(axis=0, ddof=1) / np.sqrt(len(values)) if len(values) > 1 else ()
-    return Series(name, tuple(x), tuple(float(v) for v in values.mean(axis=0)), tuple(float(e) for e in err))
+    return Series(name, tuple(x[i] for i in keep), tuple(float(v) for v in values.mean(axis=0)), tuple(float(e) for e in err))
 
 
 def diverged(metrics: Metrics) -> bool:
