@@ -19,15 +19,16 @@ from engine.labs.playground_runs import Meter, curve, layers, mean_se, seeded
 from engine.losses import LossSpec, loss_and_grad
 from engine.mlp import MLP, Architecture
 from engine.playground.config import MAX_LAYERS, MAX_WIDTH, PlaygroundConfig
+from engine.playground.trainer import PlaygroundTrainer
 
 
 def _accuracies(variants: Mapping[str, PlaygroundConfig], params: Params
-                ) -> Generator[Progress, None, tuple[dict[str, list[list[float]]], dict[str, list]]]:
+                ) -> Generator[Progress, None, tuple[dict[str, list[list[float]]], dict[str, list[PlaygroundTrainer]]]]:
     """Each named config trained on every seed: by name, the test-accuracy curves and the trained trainers (one per seed)."""
     seeds, epochs = params["seeds"], params["epochs"]
     meter = Meter(len(variants) * seeds * epochs)
     curves: dict[str, list[list[float]]] = {name: [] for name in variants}
-    trainers: dict[str, list] = {name: [] for name in variants}
+    trainers: dict[str, list[PlaygroundTrainer]] = {name: [] for name in variants}
     for seed in range(seeds):
         for name, config in variants.items():
             trainer, history = yield from meter.train(seeded(config, seed), epochs, f"{name}, seed {seed + 1} of {seeds}")
@@ -102,7 +103,7 @@ def _collapse_variants(params: Params) -> dict[str, PlaygroundConfig]:
             "deep tanh": base.replace(**layers(*deep, "tanh"))}
 
 
-def straightness(trainer) -> float:
+def plane_distance(trainer: PlaygroundTrainer) -> float:
     """How far the network's output z(x1, x2) is from a plane over the input square: the largest residual of a
     least-squares fit z ≈ a + b·x1 + c·x2 on a grid, relative to the spread (standard deviation) of z."""
     _, points = grid(41)
@@ -114,14 +115,14 @@ def straightness(trainer) -> float:
 
 def _collapse_run(params: Params) -> Generator[Progress, None, Measured]:
     curves, trainers = yield from _accuracies(_collapse_variants(params), params)
-    distance = {name: [straightness(t) for t in runs] for name, runs in trainers.items()}
+    distance = {name: [plane_distance(t) for t in runs] for name, runs in trainers.items()}
     figures = {"accuracy_perceptron": _final(curves, "no hidden layer")[0], "accuracy_linear": _final(curves, "deep linear")[0],
-               "accuracy_tanh": _final(curves, "deep tanh")[0], "curvature_linear": max(distance["deep linear"]),
-               "curvature_tanh": min(distance["deep tanh"])}
+               "accuracy_tanh": _final(curves, "deep tanh")[0], "plane_distance_linear": max(distance["deep linear"]),
+               "plane_distance_tanh": min(distance["deep tanh"])}
     table = tuple(row | {"largest distance from a plane": max(distance[row["network"]])} for row in _accuracy_table(curves))
     evidence = Evidence("bar", "network", "test accuracy", (Series("final test accuracy", tuple(curves),
                         tuple(_final(curves, n)[0] for n in curves), tuple(_final(curves, n)[1] for n in curves)),),
-                        note="Stacked linear layers are one linear map: the deep linear network does no better than none.")
+                        note="Stacked linear layers compose to one linear map: compare the deep linear bar with no hidden layer.")
     return Measured(figures, table, evidence)
 
 
@@ -129,7 +130,7 @@ PLANE, GAIN = 1e-6, 0.20
 
 
 def _collapse_judge(figures: Mapping[str, float], params: Params) -> Verdict:
-    linear, tanh, curved = figures["accuracy_linear"], figures["accuracy_tanh"], figures["curvature_linear"]
+    linear, tanh, curved = figures["accuracy_linear"], figures["accuracy_tanh"], figures["plane_distance_linear"]
     plane, beaten = curved < PLANE, tanh >= linear + GAIN
     outcome = "supported" if plane and beaten else "mixed" if plane else "not supported"
     because = (f"the deep linear network's output is at most {curved:.1g} of its spread from a plane ({'below' if plane else 'not below'} "

@@ -65,7 +65,7 @@ def _evidence(curves: Mapping[str, list[list[float]]]) -> Evidence:
     epochs = range(1, len(curves[INITS[0]][0]) + 1)
     series = tuple(curve(LABELS[init], epochs, curves[init]) for init in INITS)
     return Evidence("line", "epoch", "spread of the hidden units' weights", series,
-                    note="Zero initialisation stays on 0: its hidden units remain exact copies of one another.")
+                    note="A spread of 0 means the hidden units are exact copies of one another. Mean over seeds, ± one standard error.")
 
 
 def _judge(figures: Mapping[str, float], params: Params) -> Verdict:

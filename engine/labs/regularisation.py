@@ -57,7 +57,7 @@ def _sparsity_run(params: Params) -> Generator[Progress, None, Measured]:
     table = tuple({"penalty": label, "weights below 0.001": figures[f"near_zero_{p}"], "median |w|": figures[f"median_{p}"],
                    "test accuracy": mean_se(accuracy[p])[0]} for p, label in PENALTIES.items())
     evidence = Evidence("bar", "|w|", "share of the weights", tuple(curve(label, BIN_LABELS, shares[p]) for p, label in PENALTIES.items()),
-                        note="Mean over seeds, ± one standard error. L1 piles weights up below 0.001; L2 moves them down without zeroing.")
+                        note="Each group of bars is one range of |w|; the first holds the near-zero weights. Mean over seeds, ± one s.e.")
     return Measured(figures, table, evidence)
 
 

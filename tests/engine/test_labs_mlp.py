@@ -58,11 +58,11 @@ RULES = [
     ("xor", {"accuracy_perceptron": 0.55, "accuracy_hidden": 0.85}, "mixed"),
     ("xor", {"accuracy_perceptron": 0.80, "accuracy_hidden": 0.85}, "not supported"),
     ("linear_collapse", {"accuracy_perceptron": 0.5, "accuracy_linear": 0.55, "accuracy_tanh": 0.99,
-                         "curvature_linear": 1e-13, "curvature_tanh": 2.0}, "supported"),
+                         "plane_distance_linear": 1e-13, "plane_distance_tanh": 2.0}, "supported"),
     ("linear_collapse", {"accuracy_perceptron": 0.5, "accuracy_linear": 0.55, "accuracy_tanh": 0.7,
-                         "curvature_linear": 1e-13, "curvature_tanh": 2.0}, "mixed"),
+                         "plane_distance_linear": 1e-13, "plane_distance_tanh": 2.0}, "mixed"),
     ("linear_collapse", {"accuracy_perceptron": 0.5, "accuracy_linear": 0.55, "accuracy_tanh": 0.99,
-                         "curvature_linear": 0.1, "curvature_tanh": 2.0}, "not supported"),
+                         "plane_distance_linear": 0.1, "plane_distance_tanh": 2.0}, "not supported"),
     ("focal_recall", {"recall_ce": 0.5, "recall_focal": 0.6, "recall_gain": 0.1, "recall_gain_se": 0.04}, "supported"),
     ("focal_recall", {"recall_ce": 0.5, "recall_focal": 0.6, "recall_gain": 0.1, "recall_gain_se": 0.06}, "not supported"),
     ("focal_recall", {"recall_ce": 0.6, "recall_focal": 0.5, "recall_gain": -0.1, "recall_gain_se": 0.01}, "not supported"),
@@ -125,7 +125,7 @@ def test_zero_initialisation_keeps_the_units_identical_and_small_random_does_not
 
 
 def test_a_deep_linear_network_is_exactly_a_plane():
-    assert run_to_end(BY_KEY["linear_collapse"], BY_KEY["linear_collapse"].small).measured.figures["curvature_linear"] < 1e-9
+    assert run_to_end(BY_KEY["linear_collapse"], BY_KEY["linear_collapse"].small).measured.figures["plane_distance_linear"] < 1e-9
 
 
 def test_sigmoid_gradients_vanish_with_depth_at_initialisation():
