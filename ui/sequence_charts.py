@@ -19,6 +19,17 @@ CELL_NAMES = {"rnn": "RNN", "gru": "GRU", "lstm": "LSTM", "transformer": "transf
 INK, GREY, LINE = (17, 24, 39), (107, 114, 128), (148, 163, 184)
 
 
+SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def sci(value: float) -> str:
+    """1.5e+08 as "1.5 × 10⁸" (plain below 10,000)."""
+    if abs(value) < 1e4 and (value == 0 or abs(value) >= 1e-3):
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa} × 10{str(int(exponent)).translate(SUPERSCRIPT)}"
+
+
 def shown(c: str) -> str:
     """A character as a label: the newline and the space made visible."""
     return {"\n": "⏎", " ": "␣"}.get(c, c)
@@ -153,32 +164,50 @@ def recall_plot(payload: Mapping, height: int = 380) -> go.Figure:
 
 
 # -- decoding --------------------------------------------------------------------------------------------------------
-def _dot_text(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-KEPT = 'fillcolor="#bfdbfe", color="#1d4ed8"'
-PRUNED = 'fillcolor="#f8fafc", color="#cbd5e1", fontcolor="#94a3b8"'
-
-
-def beam_tree_dot(tree: Sequence[Mapping], show_pruned: bool = True) -> str:
-    """The beam tree as Graphviz DOT, left to right: kept extensions filled blue, pruned ones grey, finished ones
-    (the end symbol) with a double border; each node shows its character and cumulative log-probability."""
-    lines = ['digraph beam {', 'rankdir=LR; nodesep=0.08; ranksep=0.25;',
-             'node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10, margin="0.06,0.02"];',
-             'edge [color="#94a3b8", arrowsize=0.5];']
+def beam_tree(tree: Sequence[Mapping], show_pruned: bool = True) -> go.Figure:
+    """The beam as a trellis: one column per step, the extensions considered at that step ranked by cumulative log P
+    from the top (the kept ones first, in blue; pruned ones grey), each joined to the hypothesis it extends. A finished
+    string (the end symbol ⏎) is a square. Hover a node for its whole text and log P."""
+    rank: dict[int, int] = {}
+    by_step: dict[int, list[Mapping]] = {}
     for node in tree:
-        if not (show_pruned or node["kept"]):
-            continue
-        if node["parent"] < 0:
-            label = f"start “{node['token']}”" if node["token"] else "start"
-            lines.append(f'n{node["id"]} [label="{_dot_text(label)}", fillcolor="#e5e7eb"];')
-            continue
-        label = f"{shown(node['token'])}  {node['logp']:.2f}"
-        style = KEPT if node["kept"] else PRUNED
-        if node["finished"]:
-            style += ", peripheries=2"
-        lines.append(f'n{node["id"]} [label="{_dot_text(label)}", {style}];')
-        lines.append(f'n{node["parent"]} -> n{node["id"]};')
-    lines.append("}")
-    return "\n".join(lines)
+        if node["parent"] >= 0 and (show_pruned or node["kept"]):
+            by_step.setdefault(node["step"], []).append(node)
+    rank[0] = 0
+    for step_nodes in by_step.values():
+        for r, node in enumerate(sorted(step_nodes, key=lambda n: (not n["kept"], -n["logp"]))):
+            rank[node["id"]] = r
+    nodes = [n for n in tree if n["id"] in rank]
+    parent_step = {n["id"]: n["step"] for n in tree}
+    fig = go.Figure()
+    for kept, colour, width in ((False, "#cbd5e1", 1), (True, "#2563eb", 2)):
+        xs, ys = [], []
+        for n in nodes:
+            if n["parent"] >= 0 and n["kept"] == kept:
+                xs += [parent_step[n["parent"]], n["step"], None]
+                ys += [rank[n["parent"]], rank[n["id"]], None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(color=colour, width=width), hoverinfo="skip", showlegend=False))
+    for kept in (False, True):
+        group = [n for n in nodes if n["parent"] >= 0 and n["kept"] == kept]
+        fig.add_trace(go.Scatter(
+            x=[n["step"] for n in group], y=[rank[n["id"]] for n in group], mode="markers+text",
+            text=[shown(n["token"]) for n in group], textfont=dict(color="white" if kept else "#64748b", size=12 if kept else 10),
+            marker=dict(size=22 if kept else 16, color="#2563eb" if kept else "#f1f5f9", line=dict(color="#1d4ed8" if kept else "#cbd5e1"),
+                        symbol=["square" if n["finished"] else "circle" for n in group]),
+            customdata=[[shown(n["text"]) if n["text"] else "", n["logp"]] for n in group],
+            name="kept" if kept else "pruned",
+            hovertemplate="“%{customdata[0]}”<br>log P = %{customdata[1]:.3f}<extra>%{fullData.name}</extra>"))
+    labelled = [n for n in nodes if n["parent"] >= 0 and n["kept"]]
+    fig.add_trace(go.Scatter(x=[n["step"] for n in labelled], y=[rank[n["id"]] + 0.44 for n in labelled], mode="text",
+                             text=[f"{n['logp']:.1f}".replace("-", "−") for n in labelled], textfont=dict(size=9, color="#475569"),
+                             hoverinfo="skip", showlegend=False))
+    root = next(n for n in tree if n["parent"] < 0)
+    after = f" after “{root['token']}”" if root["token"] else ""
+    fig.add_trace(go.Scatter(x=[0], y=[0], mode="markers+text", text=["start"], textposition="middle left", showlegend=False,
+                             marker=dict(size=12, color="#111827"), hovertemplate=f"start{after}<extra></extra>"))
+    rows = max(rank.values()) + 1
+    fig.update_layout(height=110 + 44 * rows, title="The beam tree: each column a step, ranked by cumulative log P",
+                      legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"), **LAYOUT)
+    fig.update_xaxes(title="step (characters generated)", dtick=1, range=[-1, max(parent_step.values()) + 0.6])
+    fig.update_yaxes(title="rank at that step", autorange="reversed", showticklabels=False, zeroline=False)
+    return fig

@@ -13,7 +13,7 @@ from ui import sequence_charts as charts
 from ui import sequence_model, state
 
 PAGE = "sequence"
-MAX_TREE_NODES = 240  # beyond this the pruned extensions are left out of the drawing
+MAX_PRUNED_K = 4  # for wider beams (up to k² candidates a step) only the kept extensions are drawn
 
 
 def key(name: str) -> str:
@@ -63,12 +63,10 @@ def decoding_section(config: CharLMConfig | None) -> None:
         rows["score"].append(round(h["score"], 4))
     st.dataframe(rows, hide_index=True, width="stretch", key=state.action_key(PAGE, "decoding.table"))
     tree = beam["tree"]
-    show_pruned = len(tree) <= MAX_TREE_NODES
-    st.markdown("**The beam tree** — every extension considered, with its cumulative log P: "
-                "kept ones blue, pruned ones grey, finished strings (⏎) double-bordered.")
-    if not show_pruned:
-        st.caption(f"{len(tree):,} extensions were considered; only the {sum(n['kept'] for n in tree):,} kept ones are drawn.")
-    st.graphviz_chart(charts.beam_tree_dot(tree, show_pruned), width="stretch")
+    show_pruned = k <= MAX_PRUNED_K
+    st.plotly_chart(charts.beam_tree(tree, show_pruned), key=state.action_key(PAGE, "decoding.tree"), width="stretch")
+    st.caption("Every extension considered, with its cumulative log P under each kept one; a square is a finished string (⏎). "
+               + ("" if show_pruned else f"{len(tree):,} extensions were considered; only the kept ones are drawn."))
 
 
 def _text(prefix: str, text: str) -> str:

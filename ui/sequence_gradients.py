@@ -86,7 +86,7 @@ def _reading(curves: dict[str, np.ndarray], length: int) -> str:
             parts.append(f"- **{name}**: the gradient at t = 0 is 0 to machine precision.")
             continue
         ratio = last / first
-        verb = f"**{ratio:.1e}** times smaller" if ratio >= 1 else f"**{1 / ratio:.1e}** times larger"
+        verb = f"**{charts.sci(ratio)}** times smaller" if ratio >= 1 else f"**{charts.sci(1 / ratio)}** times larger"
         parts.append(f"- **{name}**: at t = 0 the gradient is {verb} than at t = {length - 1} "
                      f"(about {math.log10(max(ratio, 1 / ratio)) / max(length - 1, 1):.2f} decades per step).")
     return "Read from these curves:\n" + "\n".join(parts)
@@ -143,9 +143,12 @@ def exploding_reading(runs: dict, config: ExplodingConfig) -> str:
             continue
         finite = loss[np.isfinite(loss)]
         verdict = "below" if finite[-1] < uniform - 0.05 else "not below"
-        lines.append(f"- **{label}**: first gradient norm **{norm[0]:.2g}**, largest weight after training "
-                     f"**{weight.max():.3g}**, loss {finite[0]:.2f} → **{finite[-1]:.2f}** nats/char after {len(loss)} updates "
+        lines.append(f"- **{label}**: first gradient norm **{charts.sci(norm[0])}**, largest |weight| reached "
+                     f"**{charts.sci(weight.max())}**, loss {finite[0]:.2f} → **{finite[-1]:.2f}** nats/char after {len(loss)} updates "
                      f"({verdict} a uniform guess, {uniform:.2f}).")
-    return "\n".join(lines) + ("\n\nClipping keeps the direction of the gradient and bounds the step's length; it cannot "
-                               f"make the gradient itself small (W_h × {config.w_h_scale:g} still produces huge norms), "
-                               "only keep one update from throwing the weights far away.")
+    clipped = np.asarray(runs["clipped"]["grad_norm"], dtype=float)
+    trend = (f" In the clipped run the gradient norm went from {charts.sci(clipped[0])} at update 1 to {charts.sci(clipped[-1])} at "
+             f"update {len(clipped)}." if len(clipped) > 1 and np.isfinite(clipped).all() else "")
+    return "\n".join(lines) + ("\n\nClipping keeps the direction of the gradient and bounds each step's length to the learning rate "
+                               f"× 1 (here {config.learning_rate:g}): a single huge gradient can no longer throw the weights far away."
+                               + trend)

@@ -52,7 +52,8 @@ def inside_section(config: CharLMConfig | None) -> None:
     st.latex(FORMULAS[cell])
     (st.caption if found.trained else st.info)(found.describe())
     name = key(f"text.{found.config.corpus}")
-    st.session_state.setdefault(name, EXAMPLES.get(found.config.corpus, "".join(found.vocab[:20]).strip() or found.vocab[0]))
+    first_line = next((line for line in sequence_model.prepared(found.config).text.split("\n") if line.strip()), "")[:40]
+    st.session_state.setdefault(name, EXAMPLES.get(found.config.corpus, first_line))
     a, b = st.columns([3, 1])
     text = a.text_input("Input string (the model reads it after the start symbol)", key=name, max_chars=200)
     layer = 0

@@ -96,34 +96,46 @@ def reading(p: Mapping) -> str:
     lines, first_drop = [], {}
     for n, model in enumerate(p["models"]):
         acc, name = accuracy[n], charts.CELL_NAMES[model]
-        below = [L for L, a in zip(lengths, acc, strict=True) if a < HELD]
+        below = [delay for delay, a in zip(lengths, acc, strict=True) if a < HELD]
         first_drop[model] = below[0] if below else None
         if not below:
             lines.append(f"- **{name}**: at least {HELD:.0%} at every L up to {lengths[-1]} (lowest {acc.min():.0%}).")
             continue
-        held = [delay for delay, a in zip(lengths, acc, strict=True) if a >= HELD and delay < below[0]]
-        start = f"at least {HELD:.0%} up to L = {held[-1]}, " if held else f"below {HELD:.0%} already at L = {lengths[0]}, "
-        chance_at = [L for L, a in zip(lengths, acc, strict=True) if a <= near_chance]
-        end = (f"near chance (≤ {near_chance:.0%}) from L = {chance_at[0]}" if chance_at else
-               f"{acc[-1]:.0%} at L = {lengths[-1]}, still above chance")
-        lines.append(f"- **{name}**: {start}{acc[lengths.index(below[0])]:.0%} at L = {below[0]}; {end}.")
-    return f"**What happened in this run** (chance {chance:.0%}):\n" + "\n".join(lines) + "\n\n" + _claim(first_drop)
+        at_drop = f"{acc[lengths.index(below[0])]:.0%} at L = {below[0]}"
+        if below[0] == lengths[0]:
+            start = f"below {HELD:.0%} already at the shortest delay ({at_drop})"
+        else:
+            start = f"at least {HELD:.0%} up to L = {lengths[lengths.index(below[0]) - 1]}, then {at_drop}"
+        chance_at = [delay for delay, a in zip(lengths, acc, strict=True) if a <= near_chance]
+        if chance_at:
+            end = f"; near chance (≤ {near_chance:.0%}) from L = {chance_at[0]}"
+        else:
+            end = ", still above chance" if below[0] == lengths[-1] else f"; {acc[-1]:.0%} at L = {lengths[-1]}, still above chance"
+        lines.append(f"- **{name}**: {start}{end}.")
+    table = {m: dict(zip(lengths, accuracy[n], strict=True)) for n, m in enumerate(p["models"])}
+    return (f"**What happened in this run** (chance {chance:.0%}):\n" + "\n".join(lines) + "\n\n" +
+            _claim(first_drop, table, lengths[0]))
 
 
-def _claim(first_drop: Mapping[str, int | None]) -> str:
+def _claim(first_drop: Mapping[str, int | None], table: Mapping[str, Mapping[int, float]], shortest: int) -> str:
     """The curriculum's claim — accuracy falls with L first for the plain RNN, later for GRU/LSTM — checked on this run."""
     gated = [m for m in ("gru", "lstm") if m in first_drop]
     if "rnn" not in first_drop or not gated:
         return "Include the RNN and a GRU or LSTM to test the claim that the plain RNN loses the symbol first."
-    inf = float("inf")
-    rnn = first_drop["rnn"] if first_drop["rnn"] is not None else inf
-    later = [m for m in gated if (first_drop[m] if first_drop[m] is not None else inf) > rnn]
-    if rnn == inf:
-        return "**The claim** that the plain RNN fails first is not tested by this run: the RNN never fell below 90%. Try longer delays."
-    names = " and ".join(charts.CELL_NAMES[m] for m in later)
+    if all(first_drop[m] == shortest for m in ("rnn", *gated)):
+        return (f"**The claim is not tested by this run:** no recurrent model reached {HELD:.0%} even at the shortest delay "
+                f"(L = {shortest}) with this budget. Give them more updates per model and L.")
+    if first_drop["rnn"] is None:
+        return (f"**The claim is not tested by this run:** the plain RNN never fell below {HELD:.0%}. Try longer delays or fewer "
+                "updates.")
+    rnn = first_drop["rnn"]
+    later = [m for m in gated if first_drop[m] is None or first_drop[m] > rnn]
     if len(later) == len(gated):
+        names = " and ".join(charts.CELL_NAMES[m] for m in later)
         return (f"**The claim holds in this run:** the plain RNN fell below {HELD:.0%} first (at L = {rnn}), the {names} only at "
                 "a longer delay or not at all.")
-    others = " and ".join(charts.CELL_NAMES[m] for m in gated if m not in later)
-    return (f"**The claim does not hold in this run:** the {others} fell below {HELD:.0%} no later than the plain RNN "
-            f"(L = {rnn}). One seed and a fixed budget: change the seed or the number of updates and compare.")
+    others = [m for m in gated if m not in later]
+    at_rnn = ", ".join(f"{charts.CELL_NAMES[m]} {table[m][rnn]:.0%}" for m in ("rnn", *others))
+    return (f"**The claim does not hold in this run:** the {' and '.join(charts.CELL_NAMES[m] for m in others)} fell below "
+            f"{HELD:.0%} no later than the plain RNN (at L = {rnn}: {at_rnn}). One seed and a fixed budget: change the seed or "
+            "the number of updates and compare.")
