@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import time
 from collections.abc import Callable
 
 import streamlit as st
@@ -59,7 +60,7 @@ def live_panel(
         return
     if message := state.take_flash(job.page):
         getattr(st, message[0])(message[1])
-    run_id = _current_run(job, config)
+    run_id, rebuilt_at = _current_run(job, config)
     if run_id is None and job.autostart:
         try:
             run_id = _start(job, config, run=False)
@@ -69,9 +70,13 @@ def live_panel(
     if run_id is None:
         st.info("Press **Run** to start training. Settings can change while it runs.")
         return
-    running = runtime.snapshot(run_id).state is JobState.RUNNING
+    first = runtime.snapshot(run_id)
+    running = first.state is JobState.RUNNING
+    # A model still being built (its first view not yet published, or an older view from before a rebuild this run
+    # asked for): follow it until the new view arrives, even while paused, then redraw the page once.
+    building = not first.state.is_terminal and (not first.payload or first.created_at < rebuilt_at)
 
-    @st.fragment(run_every=poll_s if running else None, key=f"live-{job.page}")
+    @st.fragment(run_every=poll_s if running or building else None, key=f"live-{job.page}")
     def follow() -> None:
         try:
             snap = runtime.snapshot(run_id)
@@ -82,6 +87,8 @@ def live_panel(
         render(snap)
         if (snap.state is JobState.RUNNING) != running:
             st.rerun()  # state changed under us (finished, failed, idle-paused): redraw controls
+        if building and snap.payload and snap.created_at >= rebuilt_at:
+            st.rerun()  # the new model's first view has arrived
 
     @st.fragment(run_every=details_poll_s if running else None, key=f"live-details-{job.page}")
     def follow_details() -> None:
@@ -97,29 +104,32 @@ def live_panel(
         follow_details()
 
 
-def _current_run(job: LiveJob, config: Config) -> str | None:
-    """This page's run, re-attached after a refresh and brought in line with the config."""
+def _current_run(job: LiveJob, config: Config) -> tuple[str | None, float]:
+    """This page's run, re-attached after a refresh and brought in line with the config; and the time at which it
+    was told to rebuild for this config (0 if it was not)."""
     run_id = state.run_id(job.page)
     if run_id is None:
-        return None
+        return None, 0.0
     runtime = get_runtime()
     try:
         spec = runtime.spec(run_id)
         if spec.trainer is not job.trainer:  # another page's run id, carried over in the URL
             state.set_run_id(job.page, None)
-            return None
+            return None, 0.0
         snap = runtime.attach(run_id, state.session_id())
     except UnknownRunError as exc:
         state.set_run_id(job.page, None)
         st.warning(str(exc))
-        return None
+        return None, 0.0
     state.set_run_id(job.page, run_id)  # keep it in the URL for refreshes
+    rebuilt_at = 0.0
     if spec.config.needs_rebuild(config):
+        rebuilt_at = time.time()  # the worker stamps each snapshot with time.time(): wait for one from the new model
         runtime.reset(run_id, config, run=snap.state is JobState.RUNNING)
-        _settle(run_id, lambda s: s.step == 0)
+        _settle(run_id, lambda s: s.created_at >= rebuilt_at)
     elif changed := spec.config.changed_fields(config):
         runtime.update(run_id, **{name: getattr(config, name) for name in changed})
-    return run_id
+    return run_id, rebuilt_at
 
 
 def _controls(job: LiveJob, config: Config, run_id: str | None) -> None:
