@@ -164,7 +164,7 @@ def settings_panel() -> None:
     a, b, c, d = st.columns(4)
     a.select_slider("α (content weight)", TERM_WEIGHTS, key=key("alpha"), format_func=lambda v: f"{v:g}")
     b.select_slider("β (style weight)", TERM_WEIGHTS, key=key("beta"), format_func=lambda v: f"{v:g}")
-    c.select_slider("Total-variation weight", TV_WEIGHTS, key=key("tv_weight"), format_func=lambda v: f"{v:g}",
+    c.select_slider("λ_TV (total-variation weight)", TV_WEIGHTS, key=key("tv_weight"), format_func=lambda v: f"{v:g}",
                     help="Penalises differences between neighbouring pixels: smooths away pixel noise.")
     d.radio("Initial image G₀", INITS, key=key("init"), format_func=INIT_LABELS.get, horizontal=True)
     with st.container(border=True):
@@ -175,8 +175,8 @@ def settings_panel() -> None:
         f.selectbox("Content layer l", spec.layers, key=key("content_layer"),
                     format_func=lambda name: f"{name} (1/{STRIDES[name]} of the size)" if name in STRIDES else name,
                     help="Shallow layers keep the content's pixels; deep ones keep only its layout.")
-        g.toggle("Preserve colour (luminance only)", key=key("preserve_colour"),
-                 help="Transfer the style to the brightness only and keep the content's own colours.")
+        g.toggle("Preserve colour", key=key("preserve_colour"),
+                 help="Luminance-only transfer: the style goes into the brightness only, and the content keeps its own colours.")
         h.number_input("Seed (noise)", 0, 10**6, key=key("seed"))
         st.markdown("**Style-layer weights w_l** — 0 drops a layer; shallow layers carry fine texture, deep ones larger motifs:")
         for column, (i, layer) in zip(st.columns(len(spec.style_layers)), enumerate(spec.style_layers), strict=True):

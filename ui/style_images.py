@@ -18,6 +18,7 @@ from ui import state
 from ui.image_picker import UPLOAD, pick_image
 
 PAGE = "style"
+THUMB_HEIGHT = 220  # px: the two inputs are shown at most this tall
 ROLES = {"content": ("Content image C", ("content",), "dog"),
          "style": ("Style image S", ("style", "content"), "style-starry-night")}
 
@@ -46,7 +47,7 @@ def _pick(role: str) -> Choice | None:
     image, caption = pick_image(PAGE, role, title, kinds=kinds, default=default)
     if image is None:
         return None
-    st.image(image, caption=caption, width=320)
+    st.image(image, caption=caption, width=min(320, round(THUMB_HEIGHT * image.width / image.height)))  # a portrait stays short
     name = st.session_state[state.widget_key(PAGE, f"{role}.image")]  # the picker's select box
     return Choice(name, _encode(image) if name == UPLOAD else "", image)
 

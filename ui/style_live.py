@@ -79,11 +79,10 @@ def _terms(config: StyleConfig, m: dict) -> None:
     if not m:
         st.caption("The terms of J(G) appear after the first step.")
         return
-    rows = [("content ½‖a(C) − a(G)‖²", m["content_loss"], "α", config.alpha),
-            ("style Σ w_l ‖ΔGram_l‖²", m["style_loss"], "β", config.beta),
-            ("total variation", m["tv_loss"], "TV weight", config.tv_weight)]
-    lines = ["| term | value | weight | weighted |", "|---|---:|---:|---:|"]
-    lines += [f"| {name} | {value:.4g} | {symbol} = {weight:g} | {weight * value:.4g} |" for name, value, symbol, weight in rows]
+    rows = [("J_content", m["content_loss"], "α", config.alpha), ("J_style", m["style_loss"], "β", config.beta),
+            ("TV", m["tv_loss"], "λ_TV", config.tv_weight)]
+    lines = ["| term | value | × weight | = |", "|---|---:|---:|---:|"]
+    lines += [f"| {name} | {value:.4g} | {symbol} {weight:g} | {weight * value:.4g} |" for name, value, symbol, weight in rows]
     lines.append(f"| **J(G)** | | | **{m['loss']:.4g}** |")
     st.markdown("\n".join(lines))
 

@@ -30,7 +30,8 @@ def method_section() -> None:
                    "A shallow content layer keeps C's pixels; a deep one keeps only its layout.")
         st.markdown("**Total variation** penalises differences between neighbouring pixels, which smooths away the "
                     "high-frequency noise that the network barely sees:")
-        st.latex(r"\mathrm{TV}(G) = \operatorname{mean}_{ij}\,(G_{i+1,j} - G_{ij})^2 + \operatorname{mean}_{ij}\,(G_{i,j+1} - G_{ij})^2")
+        st.latex(r"\mathrm{TV}(G) = \bigl\langle (G_{i+1,j} - G_{ij})^2 \bigr\rangle + \bigl\langle (G_{i,j+1} - G_{ij})^2 \bigr\rangle")
+        st.caption("⟨·⟩ is the mean over all pixel pairs and colour channels; λ_TV weights it in J(G).")
     with right:
         st.markdown("**Style.** The Gram matrix of layer $l$ records which channels $k, k'$ fire *together*, summed over all "
                     "positions $i, j$ — so it keeps textures and colours and forgets where they are:")

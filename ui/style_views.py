@@ -62,26 +62,32 @@ def history_strip(iterations: Sequence[int], pictures: Sequence[np.ndarray], col
                       cell=cell, label_size=10)
 
 
-def _by_iteration(snapshot: Snapshot, chart: Chart) -> Chart:
-    """A metric_curves chart with its x values (runtime steps) turned into iterations: a step runs a few iterations."""
+def _by_iteration(snapshot: Snapshot, chart: Chart, names: Mapping[str, str]) -> Chart:
+    """A metric_curves chart with its x values (runtime steps) turned into iterations — a step runs a few iterations —
+    and its series renamed (metric_curves names them after the metrics, "style loss.stage3")."""
     rows, spec = chart
     steps, iterations = snapshot.metric("iteration")
     if len(steps):
         steps, iterations = np.concatenate([[0.0], steps]), np.concatenate([[0.0], iterations])
         rows["step"] = np.interp(np.asarray(rows["step"], float), steps, iterations).round().tolist()
+    rows["series"] = [names.get(s, s) for s in rows["series"]]
+    scale = spec["layer"][0]["encoding"]["color"]["scale"]
+    scale["domain"] = [names.get(s, s) for s in scale["domain"]]
     return rows, spec
 
 
 def term_curves(snapshot: Snapshot) -> Chart:
     """J(G) and its three unweighted terms, log scale."""
+    names = {"loss": "J(G)", "content loss": "content", "style loss": "style", "tv loss": "TV"}
     return _by_iteration(snapshot, metric_curves(snapshot, TERMS, unit="iteration", log_y=True,
-                                                 title="J(G) and its terms (unweighted)"))
+                                                 title="J(G) and its terms (unweighted)"), names)
 
 
 def layer_curves(snapshot: Snapshot, layers: Sequence[str]) -> Chart:
     """w_l ‖Gram_l(S) − Gram_l(G)‖² per style layer (they sum to the style term), log scale."""
+    names = {f"style loss.{layer}": layer for layer in layers}
     return _by_iteration(snapshot, metric_curves(snapshot, [f"style_loss.{layer}" for layer in layers], unit="iteration",
-                                                 log_y=True, title="style term per layer, w_l · ‖ΔGram_l‖²"))
+                                                 log_y=True, title="style term per layer, w_l · ‖ΔGram_l‖²"), names)
 
 
 def png_bytes(image: np.ndarray) -> bytes:
