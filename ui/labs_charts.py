@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from engine.labs.base import Evidence
 from ui.charts import PALETTE
 
-LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=60, b=10))
+LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=40, b=10))
 
 
 def evidence_figure(ev: Evidence, title: str = "", height: int = 400) -> go.Figure:

@@ -25,7 +25,9 @@ def lab_view(lab: Lab) -> None:
     with st.container(border=True):
         st.markdown("**Settings**")
         values = labs_knobs.panel(lab)
-    config, problem = labs_run.lab_config(lab, values)
+        config, problem = labs_run.lab_config(lab, values)
+        if config is not None:
+            labs_result.link(lab, config.params)
     if problem:
         st.error(f"These settings cannot be used: {problem}", icon=":material/tune:")
     labs_run.run_panel(lab, config, hint="Press **Run** to test the claim with these settings; the verdict follows from the figures.")

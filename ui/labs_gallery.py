@@ -45,16 +45,15 @@ def gallery() -> None:
 
 
 def card(lab: Lab) -> None:
-    with st.container(border=True):
+    with st.container(border=True, key=state.action_key(PAGE, f"{lab.key}.card")):
         outcome = labs_run.outcome(lab)
-        title, mark = st.columns([3, 1.3], vertical_alignment="center")
-        title.markdown(f"**{lab.title}**")
-        with mark:
-            if outcome is not None:
-                badge(outcome.result.verdict if outcome.result else None, failed=outcome.result is None)
+        st.markdown(f"**{lab.title}**")
+        if outcome is not None:
+            badge(outcome.result.verdict if outcome.result else None, failed=outcome.result is None)
         st.markdown(lab.claim)
-        st.caption(f"**Setup.** {lab.setup}")
-        st.caption(f"**Verdict rule.** {lab.rule}")
+        with st.expander("Setup and verdict rule", key=state.action_key(PAGE, f"{lab.key}.about")):
+            st.caption(f"**Setup.** {lab.setup}")
+            st.caption(f"**Verdict rule.** {lab.rule}")
         if outcome is not None and outcome.result is not None:
             st.caption(f"**Last run.** {outcome.result.verdict.because}")
         elif outcome is not None:
@@ -62,6 +61,8 @@ def card(lab: Lab) -> None:
         config, problem = labs_run.lab_config(lab, labs_knobs.kept_values(lab))
         if problem:
             st.caption(f":orange[{problem}] Open the lab to fix its settings.")
-        labs_run.run_panel(lab, config)
-        st.button("Open", icon=":material/open_in_full:", key=state.action_key(PAGE, f"{lab.key}.open"), on_click=choose, args=(lab.key,),
-                  width="stretch", help="The lab on its own: its settings, the evidence, the figures and the downloads.")
+        run, show = st.columns([2, 1])
+        with run:
+            labs_run.run_panel(lab, config)
+        show.button("Open", icon=":material/open_in_full:", key=state.action_key(PAGE, f"{lab.key}.open"), on_click=choose,
+                    args=(lab.key,), width="stretch", help="The lab on its own: its settings, the evidence, the figures and the downloads.")

@@ -50,7 +50,7 @@ def show(lab: Lab, outcome: Outcome, current: Mapping[str, Any] | None = None) -
             changed = ", ".join(k.label for k in lab.knobs if current.get(k.name) != result.params.get(k.name))
             st.caption(f"This result is for the settings of the last run ({changed} changed since): press **Run** for the current ones.")
         ev = result.measured.evidence
-        st.plotly_chart(evidence_figure(ev, title=lab.title), key=state.action_key(PAGE, f"{lab.key}.plot"), width="stretch")
+        st.plotly_chart(evidence_figure(ev), key=state.action_key(PAGE, f"{lab.key}.plot"), width="stretch")
         if ev.note:
             st.caption(ev.note)
         figures, table = st.columns([1, 2])
@@ -67,7 +67,6 @@ def show(lab: Lab, outcome: Outcome, current: Mapping[str, Any] | None = None) -
     except Exception as exc:  # a lab whose result does not draw must not take the page down
         log.exception("lab %s: the result could not be shown", lab.key)
         st.error(f"This result could not be shown ({exc}). Run the lab again, or try another one.", icon=":material/error:")
-    link(lab, result.params)
 
 
 def downloads(lab: Lab, result: LabResult) -> None:
@@ -85,7 +84,7 @@ def downloads(lab: Lab, result: LabResult) -> None:
 
 
 def link(lab: Lab, params: Mapping[str, Any]) -> None:
-    """'Open in <page>': the lab's setup loaded into the page it comes from."""
+    """'Open in <page>': the lab's setup with these settings loaded into the page it comes from."""
     if lab.link is None:
         return
     try:
@@ -96,7 +95,7 @@ def link(lab: Lab, params: Mapping[str, Any]) -> None:
         return
     title = next((p.title for p in PAGES if p.key == page), page)
     if st.button(f"Open in {title}", icon=":material/open_in_new:", key=state.action_key(PAGE, f"{lab.key}.link"),
-                 help=f"The {title} page with this lab's setup loaded, to explore it further."):
+                 help=f"The {title} page with this lab's setup and these settings loaded, to explore it further."):
         state.open_page_with(page, config)
 
 
