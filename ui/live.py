@@ -239,7 +239,8 @@ def _status(job: LiveJob, snap: Snapshot) -> None:
     if loss == loss:  # not NaN
         parts.append(f"loss {loss:.4g}")
     if snap.state is JobState.RUNNING and snap.steps_per_s:
-        parts.append(f"{snap.steps_per_s:,.0f} {job.unit}s/s")
+        rate = snap.steps_per_s
+        parts.append(f"{rate:,.0f} {job.unit}s/s" if rate >= 10 else f"{rate:.2g} {job.unit}s/s")  # slow jobs: 2.5, not 2
     st.markdown(" · ".join(parts))
     # One slot whatever the state: a live view keeps the same element structure from redraw to
     # redraw, or Streamlit shows stale copies of everything below while it redraws (the page jumps).

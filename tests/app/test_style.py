@@ -6,12 +6,15 @@ is shown as unavailable with the reason."""
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from engine.runtime import get_runtime
 from engine.style.backbone import vgg19_status
+from engine.style.images import decode_png
 from tests.app.live import assert_clean, click, until
 
 PAGE = "pages/style.py"
@@ -103,14 +106,47 @@ def test_a_file_that_is_not_an_image_gets_a_message(page):
     assert any("notes.png" in e.value and "not an image" in e.value for e in page.error), [e.value for e in page.error]
 
 
-def test_an_upload_goes_in_the_config_but_not_in_the_link(open_page):
-    at = open_page(**SMALL)
+def _upload(mode: str, size: tuple[int, int] = (48, 40)) -> bytes:
+    """A small image file in an awkward mode: alpha, 16-bit grey, CMYK (JPEG) or plain RGB."""
+    rng = np.random.default_rng(0)
+    w, h = size
+    if mode == "I;16":
+        image = Image.fromarray(rng.integers(0, 65535, (h, w), np.uint16))
+    else:
+        image = Image.fromarray(rng.integers(0, 255, (h, w, 3), np.uint8)).convert(mode)
     buffer = io.BytesIO()
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (40, 48, 4), np.uint8), "RGBA").save(buffer, format="PNG")
-    at.session_state["style:style.upload"] = ("tiny.png", buffer.getvalue())
+    image.save(buffer, format="JPEG" if mode == "CMYK" else "PNG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "I;16", "CMYK"])
+def test_an_upload_goes_in_the_config_but_not_in_the_link(open_page, mode):
+    at = open_page(**SMALL)
+    at.session_state["style:style.upload"] = (f"tiny-{mode}.img", _upload(mode))
     at.selectbox(key="style.style.image").set_value("upload").run()
     assert_clean(at)
     assert not {"style", "style_png", "content_png"} & set(at.query_params), dict(at.query_params)
     assert at.query_params["size"] == "128"
     config = get_runtime().spec(at.query_params["run"]).config
     assert config.style == "upload" and len(config.style_png) > 100
+    assert decode_png(config.style_png).shape == (40, 48, 3)
+
+
+def test_a_large_upload_is_scaled_down_with_a_message(page):
+    page.session_state["style:content.upload"] = ("large.png", _upload("RGB", (1500, 1000)))
+    page.selectbox(key="style.content.image").set_value("upload").run()
+    assert_clean(page)
+    assert any("1500 × 1000 px" in c.value and "1024 × 683" in c.value for c in page.caption), [c.value for c in page.caption]
+
+
+def test_the_same_image_twice_gets_a_note_and_still_runs(open_page):
+    at = open_page(**SMALL)
+    at.selectbox(key="style.style.image").set_value("dog").run()
+    assert_clean(at)
+    assert any("the same image" in i.value for i in at.info), [i.value for i in at.info]
+    assert at.query_params["style"] == "dog" and at.query_params["content"] == "dog"
+    click(at, "style.do.step")
+    until(at, lambda s: s.epoch >= 1, timeout=60)
+    table = next(m.value for m in at.markdown if "**J(G)**" in m.value)
+    style = float(re.search(r"\| J_style \| ([\d.e+-]+) \|", table)[1])
+    assert style < 1.0, table  # S = C and G starts as C: almost nothing to match (with a real style, about 200)
