@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import streamlit as st
 
 from engine.runtime import UnknownRunError, get_runtime
@@ -59,7 +60,7 @@ def current(config: CharLMConfig | None) -> Model | None:
             spec, snap = runtime.spec(run_id), runtime.snapshot(run_id)
         except UnknownRunError:
             spec = snap = None
-        if spec is not None and spec.trainer is CharLMTrainer and snap.payload and "weights" in snap.payload:
+        if spec is not None and spec.trainer is CharLMTrainer and snap.payload and _finite(snap.payload.get("weights")):
             p = snap.payload
             try:
                 model = restore(spec.config, p["weights"])
@@ -74,3 +75,8 @@ def current(config: CharLMConfig | None) -> Model | None:
     except CorpusError:
         return None
     return Model(build_model(config, data.vocab_size).eval(), data.vocab, config, 0, data.names)
+
+
+def _finite(weights: dict | None) -> bool:
+    """Weights to restore: present and all finite (a blown-up run's are not worth sampling from)."""
+    return bool(weights) and all(np.isfinite(v).all() for v in weights.values())

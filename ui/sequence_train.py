@@ -13,7 +13,7 @@ import streamlit as st
 from engine.config import ConfigError
 from engine.runtime import Snapshot
 from engine.sequence.charlm import OPTIMIZERS, WINDOWS_PER_STEP, CharLMConfig, CharLMTrainer, sample
-from engine.sequence.corpus import CORPORA, CorpusError
+from engine.sequence.corpus import CORPORA, MAX_CHARS, CorpusError
 from ui import sequence_model, state
 from ui.charts import metric_curves
 from ui.live import LiveJob, live_panel
@@ -64,7 +64,7 @@ def _panel() -> None:
     c.select_slider("Hidden size", [16, 32, 64, 128, 256, 512], key=key("hidden"), help="Units in each layer's state h_t.")
     d.slider("Layers", 1, 3, key=key("layers"), help="Stacked cells: each layer reads the hidden states of the one below.")
     if corpus == "custom":
-        st.text_area("Your text (a few thousand characters or more trains best)", key=key("text"), height=140,
+        st.text_area("Your text (a few thousand characters or more trains best)", key=key("text"), height=140, max_chars=4 * MAX_CHARS,
                      placeholder="Paste a text here: a list of names, one per line, or any prose or poetry.")
     else:
         st.caption(CORPORA[corpus].description)
@@ -170,12 +170,14 @@ def sampling_box(config: CharLMConfig) -> None:
     try:
         texts = [sample(found.model, found.vocab, length, float(s[key("temperature")]), int(s[key("sample.top_k")]), greedy,
                         prefix, seed=int(s[key("sample.seed")]) + i, stop_at_newline=found.names) for i in range(count)]
-    except CorpusError as exc:
+    except (CorpusError, ValueError, RuntimeError) as exc:
         st.warning(f"{str(exc)[:1].upper()}{str(exc)[1:]}")
         return
     st.code("\n".join(texts) if found.names else "\n\n".join(show_text(t) for t in texts), language=None)
-    st.caption(found.describe() + (" Argmax always gives the same text: it is a deterministic function of the prefix."
-                                   if greedy else ""))
+    when = (f"The model as of update {found.updates:,}, when the page last redrew" if found.trained else
+            "The untrained model (random weights): press Run above")
+    st.caption(f"{when}; **New samples** draws again with the newest weights." +
+               (" Argmax always gives the same text: it is a deterministic function of the prefix." if greedy else ""))
 
 
 def _resample() -> None:

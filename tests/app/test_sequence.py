@@ -228,3 +228,19 @@ def test_decoding_shows_greedy_and_beam_results_with_the_tree(open_page):
     at.text_input(key="sequence.decoding.prefix").set_value("x\u00a7").run()
     assert not at.exception
     assert any("never saw" in w.value for w in at.warning)
+
+
+def test_exploding_gradients_in_the_live_job_stop_with_a_reason(open_page):
+    at = small(open_page(), cell="rnn", hidden=64, seq_length=128, bptt=128, clip=0.0, optimizer="sgd", learning_rate=1.0,
+               w_h_scale=10.0)
+    click(at, "sequence.do.run")
+    run_id = at.query_params["run"]
+    deadline = time.monotonic() + 30
+    while get_runtime().snapshot(run_id).state.value != "failed":
+        assert time.monotonic() < deadline, "the overflowing RNN should stop"
+        time.sleep(0.2)
+    at.run()
+    assert not at.exception
+    stopped = " ".join(e.value for e in at.error)
+    assert "Training stopped" in stopped and "exploded" in stopped and "Turn on gradient clipping" in stopped, stopped
+    assert codes(at), "the last good samples stay on the page"
