@@ -36,7 +36,15 @@ def summary(labs: list[Lab]) -> str:
 
 
 def gallery() -> None:
-    for topic, labs in by_topic().items():
+    groups = by_topic()
+    titles = [TOPICS[t] for t in groups]
+    if st.session_state.get(state.widget_key(PAGE, "topic")) not in (None, *titles):
+        del st.session_state[state.widget_key(PAGE, "topic")]  # a topic that has no labs any more
+    only = st.pills("Topic", titles, key=state.widget_key(PAGE, "topic"), label_visibility="collapsed",
+                    help="Show the labs of one topic; click it again to show them all.")
+    for topic, labs in groups.items():
+        if only and TOPICS[topic] != only:
+            continue
         st.subheader(TOPICS[topic], divider="gray")
         for start in range(0, len(labs), COLUMNS):
             for column, lab in zip(st.columns(COLUMNS), labs[start:start + COLUMNS], strict=False):

@@ -43,8 +43,8 @@ def fix_kept(lab: Lab) -> list[str]:
         try:
             st.session_state[k] = knob.check(st.session_state[k])
         except ConfigError as exc:
-            problems.append(f"{exc} It is back to its default, {knob.default:g}." if isinstance(knob.default, (int, float))
-                            and not isinstance(knob.default, bool) else f"{exc} It is back to its default, {knob.default}.")
+            default = f"{knob.default:g}" if knob.kind in ("int", "float") else str(knob.default)
+            problems.append(f"{exc} It is back to its default, {default}.")
             st.session_state[k] = knob.default
     return problems
 

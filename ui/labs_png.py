@@ -19,6 +19,7 @@ from ui.charts import PALETTE
 from ui.images import SCALE, font
 
 INK, MUTED, GRID, FRAME = (31, 41, 55), (107, 114, 128), (229, 231, 235), (156, 163, 175)
+MAX_LOG_TICKS = 10
 LEFT, RIGHT, BOTTOM = 84, 24, 62  # margins in display pixels around the plot area (the top one depends on the legend)
 
 
@@ -52,9 +53,11 @@ def linear_ticks(low: float, high: float, count: int = 5) -> list[float]:
 
 
 def log_ticks(low: float, high: float) -> list[float]:
-    """Powers of ten inside [low, high] (both > 0); 1, 2 and 5 per decade when fewer than three powers fit."""
+    """Powers of ten inside [low, high] (both > 0), at most MAX_LOG_TICKS of them; 1, 2 and 5 per decade when
+    fewer than three powers fit."""
     a, b = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
-    ticks = [10.0 ** k for k in range(a, b + 1)]
+    every = max(1, math.ceil((b - a + 1) / MAX_LOG_TICKS))  # every 2nd or 3rd power over many decades
+    ticks = [10.0 ** k for k in range(a, b + 1) if k % every == 0]
     if len(ticks) < 3:
         ticks = [m * 10.0 ** k for k in range(a - 1, b + 1) for m in (1, 2, 5)]
         ticks = [t for t in ticks if low * (1 - 1e-9) <= t <= high * (1 + 1e-9)]

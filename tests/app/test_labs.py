@@ -72,6 +72,10 @@ def test_the_gallery_groups_the_labs_by_topic(fakes, page):
         assert lab.claim in shown and f"**Verdict rule.** {lab.rule}" in shown
         assert page.button(key=f"labs.do.{lab.key}.compute").label == "Run"
     assert any(c.startswith(f"{len(registry.LABS)} labs in ") for c in shown)
+    page.session_state["labs.topic"] = "Losses and imbalance"
+    page.run()
+    assert [s.value for s in page.subheader] == ["Losses and imbalance"], "a topic chosen: only its labs"
+    assert labs_fake.BARS.claim in texts(page) and labs_fake.SLOPE.claim not in texts(page)
 
 
 def test_a_lab_runs_to_the_verdict_its_rule_gives(fakes, page):
@@ -175,3 +179,15 @@ def test_a_real_lab_runs_with_its_quick_settings(page):
     assert kept.params == lab.params(lab.small), "it ran with the quick settings"
     assert verdict_line(page) == f"**Verdict: {expected.outcome}**, because {expected.because}"
     assert page.get("plotly_chart"), "the evidence is plotted"
+
+
+def test_the_cards_run_uses_the_settings_chosen_for_the_lab(fakes, page):
+    open_lab(page, "fake_slope")
+    page.segmented_control(key="labs.fake_slope.direction").set_value("down").run()
+    click(page, "labs.do.back")
+    click(page, "labs.do.fake_slope.compute")
+    wait_for(page, "**Last run.**")
+    expected = run_to_end(labs_fake.SLOPE, {"direction": "down"}).verdict
+    assert f"**Last run.** {expected.because}" in texts(page)
+    open_lab(page, "fake_slope")
+    assert page.segmented_control(key="labs.fake_slope.direction").value == "down", "the lab keeps its settings"

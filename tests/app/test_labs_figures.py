@@ -43,6 +43,7 @@ def test_ticks_are_round_and_cover_the_range():
     assert linear_ticks(5, 5), "a flat series still gets an axis"
     assert log_ticks(1e-9, 2.0) == pytest.approx([10.0 ** k for k in range(-9, 1)])
     assert log_ticks(1.5, 40) == pytest.approx([2, 5, 10, 20]), "1-2-5 ticks when under three powers of ten fit"
+    assert log_ticks(1e-17, 10) == pytest.approx([10.0 ** k for k in range(-16, 2, 2)]), "every other power over 19 decades"
     assert [tick_text(v) for v in (0, 0.5, 20, -2, 1e-5, 123456)] == ["0", "0.5", "20", "−2", "1e−5", "1.23e5"]
 
 
