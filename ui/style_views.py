@@ -18,6 +18,7 @@ from ui import image_grids as grids
 from ui.charts import Chart, metric_curves
 
 TERMS = ("loss", "content_loss", "style_loss", "tv_loss")
+POINTS_UNTIL = 30  # curves with at most this many recorded steps also mark each point
 
 
 def square(picture: np.ndarray) -> np.ndarray:
@@ -71,8 +72,11 @@ def _by_iteration(snapshot: Snapshot, chart: Chart, names: Mapping[str, str]) ->
         steps, iterations = np.concatenate([[0.0], steps]), np.concatenate([[0.0], iterations])
         rows["step"] = np.interp(np.asarray(rows["step"], float), steps, iterations).round().tolist()
     rows["series"] = [names.get(s, s) for s in rows["series"]]
-    scale = spec["layer"][0]["encoding"]["color"]["scale"]
-    scale["domain"] = [names.get(s, s) for s in scale["domain"]]
+    curves = spec["layer"][0]
+    curves["encoding"]["color"]["scale"]["domain"] = [names.get(s, s) for s in curves["encoding"]["color"]["scale"]["domain"]]
+    curves["encoding"]["x"]["axis"] = {"format": "d", "tickMinStep": 1}  # whole iterations
+    if len(steps) <= POINTS_UNTIL:
+        curves["mark"]["point"] = True  # a run's first steps: one point each, or a single step would draw nothing
     return rows, spec
 
 

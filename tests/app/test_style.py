@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import numpy as np
 import pytest
@@ -19,6 +20,16 @@ from tests.app.live import assert_clean, click, until
 
 PAGE = "pages/style.py"
 SMALL = {"size": "128", "iterations": "20"}  # a link: small and short, for a loaded CPU
+
+
+def shown(at, caption: str, timeout: float = 60.0) -> None:
+    """Rerun until an image with this caption is on the page (the first build may outlast the page's wait)."""
+    deadline = time.monotonic() + timeout
+    while not any(caption in str(i.proto) for i in at.get("image")):
+        assert time.monotonic() < deadline, f"no image captioned {caption!r}"
+        time.sleep(0.2)
+        at.run()
+        assert_clean(at)
 
 
 def test_the_page_renders_with_the_formulas(page):
@@ -150,3 +161,26 @@ def test_the_same_image_twice_gets_a_note_and_still_runs(open_page):
     table = next(m.value for m in at.markdown if "**J(G)**" in m.value)
     style = float(re.search(r"\| J_style \| ([\d.e+-]+) \|", table)[1])
     assert style < 1.0, table  # S = C and G starts as C: almost nothing to match (with a real style, about 200)
+
+
+def test_a_new_content_image_rebuilds_the_run_and_shows_at_once(open_page):
+    at = open_page(**SMALL)
+    run_id = at.query_params["run"]
+    shown(at, "128 × 96 px, after 0 iterations")  # the dog, 4:3
+    at.selectbox(key="style.content.image").set_value("astronaut").run()
+    assert_clean(at)
+    assert at.query_params["run"] == run_id
+    assert any("128 × 128 px, after 0 iterations" in str(i.proto) for i in at.get("image")), "the new, square content at once"
+
+
+def test_a_hot_change_applies_to_the_running_transfer(open_page):
+    at = open_page(size="128", iterations="400")
+    click(at, "style.do.run")
+    before = until(at, lambda s: s.state == "running" and s.epoch >= 1, timeout=60)
+    at.select_slider(key="style.beta").set_value(3.0).run()
+    assert_clean(at)
+    config = get_runtime().spec(at.query_params["run"]).config
+    assert config.beta == 3.0
+    after = until(at, lambda s: s.epoch > before.epoch, timeout=60)
+    assert after.state == "running", "a hot change does not restart the run"
+    click(at, "style.do.pause")
