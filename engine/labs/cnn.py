@@ -1,5 +1,6 @@
-"""Labs on CNNs: the Gram matrix forgets where features are, pooling buys only approximate shift invariance, and
-an n×n convolution on an n×n input is a fully connected layer (see engine/labs/base.py for what a lab is).
+"""Labs on CNNs: the Gram matrix forgets where features are, pooling buys only approximate shift invariance, an n×n
+convolution on an n×n input is a fully connected layer, and weight sharing makes a CNN far smaller than the dense
+network of the same shape (see engine/labs/base.py for what a lab is).
 
 They reuse the project's CNN engine: the style-transfer backbone (EfficientNet-Lite0's real features of a bundled
 photo) and `style.gram`; the CNN page's `ShapesCNN` built from a `CNNConfig` and its generated shapes; and the
@@ -212,4 +213,54 @@ CONV_FC = Lab(
     run=_conv_fc_run, judge=_conv_fc_judge, small={"n_max": 3},
 )
 
-LABS: tuple[Lab, ...] = (GRAM, POOLING, CONV_FC)
+# -- 12. a CNN's parameters against a dense network's ---------------------------------------------------------
+
+
+def _params_run(p):
+    yield 0.0, "counting"
+    size, f = p["image_size"], int(p["kernel"])
+    config = CNNConfig(image_size=size, kernels=(f,) * 4, hidden=0)
+    rows, side, c_in = [], size, 3
+    for i, (c_out, pooled_side) in enumerate(zip(config.filters, config.feature_sizes(), strict=True), 1):
+        conv = conv_cost(side, side, c_in, c_out, f, padding="same")  # (side, side, c_in) → (out_h, out_w, c_out)
+        inputs, outputs = side * side * c_in, conv.out_h * conv.out_w * c_out
+        rows.append({"layer": f"conv{i}", "input": f"{side}×{side}×{c_in}", "output": f"{conv.out_h}×{conv.out_w}×{c_out}",
+                     "conv parameters": conv.params, "dense parameters for the same map": inputs * outputs + outputs})
+        side, c_in = pooled_side, c_out
+    conv_total = sum(r["conv parameters"] for r in rows)
+    dense_total = sum(r["dense parameters for the same map"] for r in rows)
+    figures = {"conv_parameters": float(conv_total), "dense_parameters": float(dense_total), "ratio": dense_total / conv_total}
+    layers = tuple(r["layer"] for r in rows)
+    evidence = Evidence("bar", "layer", "parameters", tuple(Series(name, layers, tuple(float(r[name]) for r in rows))
+                                                           for name in ("conv parameters", "dense parameters for the same map")),
+                        log_y=True, note="A conv layer shares one small kernel over all positions; a dense layer has a weight per "
+                                         "input-output pair.")
+    return Measured(figures, tuple(rows), evidence)
+
+
+def _params_judge(figures, params) -> Verdict:
+    ratio = figures["ratio"]
+    text = (f"the conv layers have {figures['conv_parameters']:,.0f} parameters, dense layers computing maps of the same sizes "
+            f"{figures['dense_parameters']:,.0f}: {ratio:,.0f}× more")
+    if ratio >= 100:
+        return Verdict("supported", f"{text} (≥ 100×).")
+    if ratio <= 1:
+        return Verdict("not supported", f"{text}: the dense layers need no more.")
+    return Verdict("mixed", f"{text}: more, but less than 100×.")
+
+
+PARAMETERS = Lab(
+    key="cnn_parameters", topic="cnn", title="Convolutions share their weights",
+    claim="On images a CNN needs far fewer parameters than a fully connected network.",
+    setup="The CNN page's network (4 conv blocks with 8, 16, 32, 32 filters, “same” padding, 2×2 max pooling) on colour images "
+          "of the chosen size. For each conv layer, the parameters of the convolution (f·f·c_in·c_out + c_out) and of a dense layer "
+          "mapping the same input to an output of the same size (inputs·outputs + outputs). Counting, no training: a dense layer "
+          "can compute every map the conv layer computes, so it is the fully connected network of the same shape.",
+    rule="Supported if the dense layers need at least 100× the conv layers' parameters; not supported if they need no more; "
+         "mixed otherwise.",
+    knobs=(Knob("image_size", "image size (px)", 32, 28, 64), Knob("kernel", "kernel f", "3", choices=("1", "3", "5", "7"))),
+    run=_params_run, judge=_params_judge, small={"image_size": 28},
+    link=lambda p: ("cnn", CNNConfig(image_size=p["image_size"], kernels=(int(p["kernel"]),) * 4)),
+)
+
+LABS: tuple[Lab, ...] = (GRAM, POOLING, CONV_FC, PARAMETERS)

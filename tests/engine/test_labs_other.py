@@ -19,7 +19,7 @@ SLOW = {"recall_lag", "clipping"}  # they train recurrent networks: seconds even
 
 
 def test_every_lab_is_registered_under_its_own_topic():
-    assert len(ALL) >= 13
+    assert len(ALL) >= 14
     for lab in ALL:
         assert LABS[lab.key] is lab
         assert lab.topic in TOPICS and lab.topic == lab.run.__module__.rsplit(".", 1)[-1]
@@ -103,6 +103,9 @@ CASES = [
     ("conv_fc", {"error": 1e-15, "parameter_mismatch": 0.0}, "supported"),
     ("conv_fc", {"error": 1e-8, "parameter_mismatch": 0.0}, "mixed"),
     ("conv_fc", {"error": 1e-3, "parameter_mismatch": 0.0}, "not supported"),
+    ("cnn_parameters", {"conv_parameters": 1e4, "dense_parameters": 1e7, "ratio": 1000.0}, "supported"),
+    ("cnn_parameters", {"conv_parameters": 1e4, "dense_parameters": 5e5, "ratio": 50.0}, "mixed"),
+    ("cnn_parameters", {"conv_parameters": 1e4, "dense_parameters": 5e3, "ratio": 0.5}, "not supported"),
     ("recall_lag", {"reach_rnn": 5.0, "reach_gru": 40.0, "reach_lstm": 10.0, "longest": 40.0, "threshold": 0.5625}, "supported"),
     ("recall_lag", {"reach_rnn": 10.0, "reach_gru": 40.0, "reach_lstm": 5.0, "longest": 40.0, "threshold": 0.5625}, "mixed"),
     ("recall_lag", {"reach_rnn": 40.0, "reach_gru": 40.0, "reach_lstm": 40.0, "longest": 40.0, "threshold": 0.5625}, "mixed"),
