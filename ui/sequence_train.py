@@ -69,7 +69,7 @@ def _panel() -> None:
     else:
         st.caption(CORPORA[corpus].description)
     a, b, c, d = st.columns(4)
-    a.slider("Sequence length", 4, 256, key=key("seq_length"), help="Characters in each training window.")
+    a.slider("Sequence length", 4, 256, key=key("seq_length"), on_change=_fit_bptt, help="Characters in each training window.")
     b.slider("Truncated BPTT length", 1, 256, key=key("bptt"),
              help="The gradient flows back at most this many steps; the state is carried on, detached, across the window.")
     c.number_input("Gradient clipping (0: off)", 0.0, 100.0, step=0.5, format="%g", key=key("clip"),
@@ -81,6 +81,12 @@ def _panel() -> None:
     c.number_input("W_h scale at init", 0.1, 20.0, step=0.5, format="%g", key=key("w_h_scale"),
                    help="Multiplies the recurrent weights W_h at initialisation: try 4 with clipping off to make gradients explode.")
     d.number_input("Seed", 0, 10**6, step=1, key=key("seed"))
+
+
+def _fit_bptt() -> None:
+    """A shorter window shortens the truncated-BPTT length with it (it cannot be longer than the window)."""
+    s = st.session_state
+    s[key("bptt")] = min(int(s[key("bptt")]), int(s[key("seq_length")]))
 
 
 def train_section() -> None:

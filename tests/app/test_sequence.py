@@ -76,6 +76,17 @@ def test_the_config_is_in_the_link_and_a_link_loads_its_model(open_page):
     assert "Sonnets" in texts(at)
 
 
+def test_a_shorter_window_shortens_the_bptt_length_with_it(open_page):
+    at = open_page()
+    at.slider(key="sequence.seq_length").set_value(20).run()
+    assert_clean(at)
+    assert at.slider(key="sequence.bptt").value == 20
+    assert get_runtime().spec(at.query_params["run"]).config.bptt == 20
+    at.slider(key="sequence.bptt").set_value(5).run()
+    at.slider(key="sequence.seq_length").set_value(64).run()
+    assert at.slider(key="sequence.bptt").value == 5, "a longer window leaves the BPTT length alone"
+
+
 def test_a_short_training_lowers_the_loss_and_samples_appear(open_page):
     at = small(open_page())
     at.select_slider(key="sequence.speed").set_value("max").run()
