@@ -3,7 +3,7 @@
 import streamlit as st
 
 from engine.labs.registry import LABS
-from ui import labs_detail, labs_gallery
+from ui import labs_detail, labs_gallery, state
 
 PAGE = "labs"
 
@@ -21,9 +21,11 @@ if not LABS:
     st.stop()
 
 # -- inputs, compute and show: the gallery, or one lab on its own -----------------------------------------------
+labs_detail.open_from_link()
 chosen = labs_gallery.chosen()
 if chosen in LABS:
     labs_detail.lab_view(LABS[chosen])
 else:
+    state.drop_from_url("lab", "values")
     st.caption(labs_gallery.summary(list(LABS.values())))
     labs_gallery.gallery()

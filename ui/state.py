@@ -139,6 +139,18 @@ def action_key(page: str, name: str) -> str:
     return f"{page}.do.{name}"
 
 
+def in_link(name: str) -> bool:
+    """Whether the URL names this setting (a page that shows its link's view only when asked to)."""
+    return name in st.query_params
+
+
+def drop_from_url(*names: str) -> None:
+    """Take these settings out of the URL (the page left the view they describe)."""
+    for name in names:
+        if name in st.query_params:
+            del st.query_params[name]
+
+
 def open_page_with(page: str, config: Config) -> None:
     """Go to another page with `config` in its link, as if the learner had opened that link: the page
     loads it into its widgets on arrival (load_link_once), even if it was visited before in this tab."""

@@ -191,3 +191,23 @@ def test_the_cards_run_uses_the_settings_chosen_for_the_lab(fakes, page):
     assert f"**Last run.** {expected.because}" in texts(page)
     open_lab(page, "fake_slope")
     assert page.segmented_control(key="labs.fake_slope.direction").value == "down", "the lab keeps its settings"
+
+
+def test_a_link_opens_a_lab_with_its_settings(fakes, open_page):
+    at = open_page(lab="fake_slope", values='{"direction": "down", "scale": 3}')
+    assert_clean(at)
+    assert at.header[0].value == labs_fake.SLOPE.title
+    assert at.segmented_control(key="labs.fake_slope.direction").value == "down"
+    assert at.select_slider(key="labs.fake_slope.scale").value == 3.0
+    assert at.query_params["lab"] == "fake_slope" and '"direction": "down"' in at.query_params["values"]
+    at.segmented_control(key="labs.fake_slope.direction").set_value("up").run()
+    assert '"direction": "up"' in at.query_params["values"], "the link follows the settings"
+    click(at, "labs.do.back")
+    assert "lab" not in at.query_params and "values" not in at.query_params, "the gallery has no link of its own"
+
+
+def test_a_bad_link_gets_the_labs_message_and_the_gallery(fakes, open_page):
+    at = open_page(lab="fake_slope", values='{"points": 999}')
+    assert not at.exception and not at.header
+    assert any("Points must be between 1 and 50, not 999" in w.value and "showing all labs" in w.value for w in at.warning)
+    assert at.subheader, "the gallery is shown"
