@@ -16,7 +16,7 @@ from ui.images import data_uri
 
 PAGE = "sequence"
 MAX_CHARS = 60  # characters in the maps
-DIAGRAM_STEPS = 10  # steps in the unrolled drawing
+DIAGRAM_STEPS = 8  # steps in the unrolled drawing (about the width of the page, so it is not scaled down)
 MAX_UNITS = 32  # rows in each heat map: the units that vary most over the string
 TABLE_UNITS = 8
 EXAMPLES = {"dinosaurs": "Tyrannosaurus", "shakespeare": "Shall I compare thee to a summer's day?"}

@@ -30,8 +30,8 @@ def _stage(p: Mapping) -> str:
 
 
 EXPERIMENT = ComputeJob(PAGE, "memory", RecallTrainer, label="Run the experiment", icon=":material/science:",
-                        hint="Press **Run the experiment** to train one fresh model per kind and delay (about a minute with the "
-                             "defaults, longer while others train).", stage=_stage)
+                        hint="Press **Run the experiment** to train one fresh model per kind and delay (with the defaults about a "
+                             "minute on an idle 2-core machine, several while others train).", stage=_stage)
 
 
 def key(name: str) -> str:
