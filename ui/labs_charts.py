@@ -28,6 +28,6 @@ def evidence_figure(ev: Evidence, title: str = "", height: int = 400) -> go.Figu
                                      line=dict(color=colour, width=2), marker=dict(size=7), hovertemplate=hover + "<extra></extra>"))
     fig.update_layout(height=height, title=title or None, barmode="group", showlegend=len(ev.series) > 1,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **LAYOUT)
-    fig.update_xaxes(title=ev.x_label, type="log" if ev.log_x else None)
-    fig.update_yaxes(title=ev.y_label, type="log" if ev.log_y else None)
+    fig.update_xaxes(title=ev.x_label, type="log" if ev.log_x else None, exponentformat="power")  # 10⁻⁶, not 1µ
+    fig.update_yaxes(title=ev.y_label, type="log" if ev.log_y else None, exponentformat="power")
     return fig

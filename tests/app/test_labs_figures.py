@@ -95,6 +95,7 @@ def test_the_plotly_figure_follows_the_evidence():
     assert [t.name for t in fig.data] == ["rising", "flat"]
     assert list(fig.data[0].error_y.array) == list(RISING.err) and fig.data[1].error_y.array is None
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    assert fig.layout.yaxis.exponentformat == "power", "10⁻⁶ on a log axis, not SI's 1µ"
     assert fig.layout.xaxis.title.text == "size" and fig.layout.yaxis.title.text == "response"
     bars = evidence_figure(BARS)
     assert [t.type for t in bars.data] == ["bar", "bar"] and bars.layout.barmode == "group"

@@ -3,7 +3,9 @@ a verdict with its plot, the PNG and CSV downloads arrive, and the gallery card 
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.parse
 
 import pytest
 
@@ -82,16 +84,16 @@ def test_a_lab_runs_to_its_verdict_and_exports(app_url, page):
     assert_clean(page)
 
 
-def test_open_in_page_loads_the_labs_setup_there(app_url, page):
+def test_a_link_opens_the_lab_and_open_in_page_takes_its_setup_there(app_url, page):
     lab = LABS.get("zero_init")
     if lab is None:
         pytest.skip("zero_init is not registered")
-    page.goto(f"{app_url}/labs")
+    page.goto(f"{app_url}/labs?lab=zero_init&values={urllib.parse.quote(json.dumps(lab.small))}")
     wait_for_app(page)
-    button(page, "zero_init-open").click()
     page.get_by_role("heading", name=lab.title).wait_for(timeout=30_000)
-    button(page, "zero_init-small").click()
     page.wait_for_function(IDLE, timeout=30_000)
+    thumb = page.locator(".st-key-labs-zero_init-width [data-testid='stSliderThumbValue']")
+    assert thumb.inner_text() == str(lab.small["width"]), "the link's settings are in the widgets"
     page.get_by_role("button", name="Open in Playground").click()
     page.wait_for_function("() => document.querySelector('h1') && document.querySelector('h1').innerText.includes('Playground')",
                            timeout=30_000)
