@@ -20,6 +20,7 @@ from engine.labs.base import Evidence, Knob, Lab, Measured, Series, Verdict, sta
 from engine.style.backbone import efficientnet_backbone
 from engine.style.gram import gram
 from engine.style.images import resize
+from engine.style.transfer import StyleConfig
 from engine.vision.samples import SAMPLES, load_sample
 
 # -- 9. the Gram matrix ignores positions --------------------------------------------------------------------
@@ -90,6 +91,7 @@ GRAM = Lab(
     knobs=(Knob("image", "photo", "cat-chelsea", choices=PHOTOS), Knob("size", "image size (px)", 128, 32, 256),
            Knob("shuffles", "shuffles per layer", 5, 1, 50), Knob("seed", "seed", 0, 0, 10**6)),
     run=_gram_run, judge=_gram_judge, small={"size": 64, "shuffles": 2},
+    link=lambda p: ("style", StyleConfig(content=p["image"], style=OTHER, size=max(64, p["size"]))),
 )
 
 # -- 10. pooling and shifts ----------------------------------------------------------------------------------

@@ -158,6 +158,7 @@ CLIPPING = Lab(
     knobs=(Knob("w_h_scale", "W_h scale", 4.0, 0.5, 20.0, log=True), Knob("updates", "updates", 20, 2, 200),
            Knob("seeds", "seeds", 2, 1, 5), Knob("seed", "base seed", 0, 0, 10**6)),
     run=_clipping_run, judge=_clipping_judge, small={"updates": 3, "seeds": 1},
+    link=lambda p: ("sequence", exploding_config(1.0, w_h_scale=p["w_h_scale"], seed=p["seed"])),
 )
 
 LABS: tuple[Lab, ...] = (RECALL, CLIPPING)
