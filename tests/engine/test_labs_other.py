@@ -4,6 +4,7 @@ the figures cross its thresholds; and the three claims that must hold do hold wi
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -11,8 +12,9 @@ import torch
 
 from engine.config import Config
 from engine.labs import attention, cnn, optimisation, positional, sequence
-from engine.labs.base import OUTCOMES, Lab, LabResult, run_to_end
+from engine.labs.base import OUTCOMES, Lab, LabConfig, LabResult, run_to_end
 from engine.labs.registry import LABS, TOPICS
+from engine.labs.trainer import LabTrainer
 
 MODULES = (optimisation, attention, positional, cnn, sequence)
 ALL: list[Lab] = [lab for module in MODULES for lab in module.LABS]
@@ -50,6 +52,7 @@ def _check(lab: Lab, result: LabResult) -> None:
     assert result.verdict.outcome in OUTCOMES and result.verdict.because
     assert result.verdict == lab.judge(measured.figures, result.params)
     assert LabResult.from_payload(result.to_payload()).verdict == result.verdict
+    json.dumps(result.to_payload())  # plain numbers and text only: the CSV export and the link can carry it
     if lab.link:
         page, config = lab.link(result.params)
         assert page in ("optimizers", "attention", "cnn", "sequence", "style") and isinstance(config, Config)
@@ -69,6 +72,18 @@ def test_the_claims_that_must_hold_are_supported_with_default_settings(key: str)
     result = run_to_end(LABS[key])
     _check(LABS[key], result)
     assert result.verdict.outcome == "supported", result.verdict.because
+
+
+def test_a_lab_with_choice_knobs_runs_as_a_runtime_job_and_round_trips():
+    config = LabConfig(lab="pe_rotation", values=json.dumps(LABS["pe_rotation"].small))
+    trainer = LabTrainer(config)
+    for _ in range(1000):
+        if trainer.done:
+            break
+        trainer.step()
+    assert trainer.done and trainer.result.verdict.outcome == "supported"
+    payload = trainer.snapshot()["result"]
+    assert LabResult.from_payload(payload) == trainer.result
 
 
 # (lab key, figures, expected outcome): each rule on hand-built figures either side of its thresholds
