@@ -23,7 +23,7 @@ st.markdown(
 method.objective()
 
 # -- inputs: the link's settings on first load, the two images, the settings ---------------------------------------
-state.load_link_once(PAGE, StyleConfig, controls.load)
+state.load_link_once(PAGE, StyleConfig, live.load_link)
 content, style = images.images_section()
 controls.settings_panel()
 

@@ -105,8 +105,8 @@ def live_panel(
 
 
 def _current_run(job: LiveJob, config: Config) -> tuple[str | None, float]:
-    """This page's run, re-attached after a refresh and brought in line with the config; and the time at which it
-    was told to rebuild for this config (0 if it was not)."""
+    """This page's run, re-attached after a refresh and brought in line with the config; and the time at which this
+    tab last told it to rebuild (0 if never): a view older than that is from the old model."""
     run_id = state.run_id(job.page)
     if run_id is None:
         return None, 0.0
@@ -122,14 +122,16 @@ def _current_run(job: LiveJob, config: Config) -> tuple[str | None, float]:
         st.warning(str(exc))
         return None, 0.0
     state.set_run_id(job.page, run_id)  # keep it in the URL for refreshes
-    rebuilt_at = 0.0
     if spec.config.needs_rebuild(config):
-        rebuilt_at = time.time()  # the worker stamps each snapshot with time.time(): wait for one from the new model
+        # The worker stamps each snapshot with time.time(): wait for one from the new model. Kept for the tab, so that
+        # the next run still knows the view is old if this one is interrupted (a rerun requested meanwhile).
+        rebuilt_at = time.time()
+        state.remember(job.page, "rebuilt_at", rebuilt_at)
         runtime.reset(run_id, config, run=snap.state is JobState.RUNNING)
         _settle(run_id, lambda s: s.created_at >= rebuilt_at)
     elif changed := spec.config.changed_fields(config):
         runtime.update(run_id, **{name: getattr(config, name) for name in changed})
-    return run_id, rebuilt_at
+    return run_id, float(state.recall(job.page, "rebuilt_at", 0.0))
 
 
 def _controls(job: LiveJob, config: Config, run_id: str | None) -> None:

@@ -8,6 +8,7 @@ iterations. Live images are data URIs and curves Vega-Lite (see ui/charts.py for
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import streamlit as st
@@ -20,7 +21,7 @@ from ui import state
 from ui import style_views as views
 from ui.images import data_uri
 from ui.live import LiveJob, live_panel
-from ui.style_controls import accelerated, key
+from ui.style_controls import accelerated, key, load
 from ui.style_history import keep
 
 PAGE = "style"
@@ -46,6 +47,25 @@ def live_section(config: StyleConfig) -> None:
     live_panel(GPU_JOB if accelerated() else CPU_JOB, config, _render(config), _details(config, gram_layer),
                poll_s=0.25, details_poll_s=1.0)
     _after(config)
+
+
+def load_link(config: StyleConfig) -> None:
+    """A link's settings into the widgets; when the link names a run of this page (a refreshed tab), that run's uploaded
+    images come back from the runtime too, as they never travel in the link: the refreshed page re-attaches to the same
+    transfer instead of restarting it with the default samples."""
+    load(config)
+    run_id = state.run_id(PAGE)
+    try:
+        spec = get_runtime().spec(run_id) if run_id else None
+    except UnknownRunError:
+        return
+    if spec is None or spec.trainer is not StyleTrainer:
+        return
+    for role in ("content", "style"):
+        if getattr(spec.config, role) == "upload":
+            data = base64.b64decode(getattr(spec.config, f"{role}_png"))
+            state.remember(PAGE, f"{role}.upload", (f"your {role} upload (kept by the run)", data))  # as pick_image keeps it
+            st.session_state[key(f"{role}.image")] = "upload"
 
 
 # -- the live views ------------------------------------------------------------------------------------------------

@@ -184,3 +184,4 @@ def test_a_hot_change_applies_to_the_running_transfer(open_page):
     after = until(at, lambda s: s.epoch > before.epoch, timeout=60)
     assert after.state == "running", "a hot change does not restart the run"
     click(at, "style.do.pause")
+

@@ -5,11 +5,12 @@ and back keeps the run and its image."""
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS
-from tests.browser.test_cnn import choose
+from tests.browser.test_cnn import choose, upload
 from tests.browser.test_pages import assert_clean, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -94,4 +95,24 @@ def test_zero_weights_get_a_message_and_a_preset_fixes_them(app_url, page):
     page.get_by_role("button", name="Run").click()
     page.wait_for_function("() => /done · step/.test(document.body.innerText)", timeout=120_000)
     shoot(page, "style-only")
+    assert_clean(page)
+
+
+def test_an_upload_stays_out_of_the_link_and_survives_a_refresh(app_url, page):
+    page.goto(f"{app_url}/style?size=128&iterations=20")
+    wait_for_app(page)
+    page.wait_for_function("() => /paused · step 0/.test(document.body.innerText)", timeout=60_000)
+    upload(page, "Content image C", "cat-chelsea.jpg")
+    page.get_by_text("cat-chelsea.jpg").first.wait_for(timeout=60_000)
+    page.wait_for_function("() => /128 × 85 px, after 0 iterations/.test(document.body.innerText)", timeout=60_000)
+    names = set(parse_qs(urlparse(page.url).query))
+    assert not names & {"content", "content_png", "style_png"} and "style" in names, page.url
+    run = re.search(r"run=([\w-]+)", page.url)[1]
+    page.reload()
+    wait_for_app(page)
+    page.get_by_text("your content upload (kept by the run)").first.wait_for(timeout=60_000)
+    page.wait_for_function("() => /paused · step 0/.test(document.body.innerText)", timeout=60_000)
+    assert re.search(r"run=([\w-]+)", page.url)[1] == run, "the refreshed tab follows the same run"
+    assert "128 × 85 px" in page.locator("[data-testid='stImage']", has_text="the generated image G").first.inner_text()
+    shoot(page, "upload-refreshed", "Neural style transfer")
     assert_clean(page)
