@@ -57,8 +57,12 @@ class Knob:
             raise ConfigError(f"{self.label} must be a number, not {value!r}.") from None
         if self.kind == "int" and number != float(value):
             raise ConfigError(f"{self.label} must be a whole number, not {value!r}.")
-        if not math.isfinite(number) or (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
-            raise ConfigError(f"{self.label} must be between {self.low:g} and {self.high:g}, not {value}.")
+        if not math.isfinite(number):
+            raise ConfigError(f"{self.label} must be a finite number, not {value}.")
+        if self.low is not None and number < self.low:
+            raise ConfigError(f"{self.label} must be at least {self.low:g}, not {value}.")
+        if self.high is not None and number > self.high:
+            raise ConfigError(f"{self.label} must be at most {self.high:g}, not {value}.")
         return number
 
 

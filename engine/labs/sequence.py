@@ -4,19 +4,15 @@ prevents NaNs in an RNN with a large W_h (see engine/labs/base.py for what a lab
 The first runs the Sequence page's delayed-recall experiment (`engine.sequence.recall.RecallTrainer`, its own
 default budget) for the three recurrent cells, over one or more seeds. The second trains the page's tanh RNN with
 W_h scaled up (`gradients.exploding_config`) without and with clipping, one update per piece of work, and records
-what happens: the same measurements as `gradients.exploding_run`.
+what happens: the same measurements as the page's exploding demo.
 """
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
-import torch.nn.functional as F
 
 from engine.labs.base import Evidence, Knob, Lab, Measured, Series, Verdict, standard_error
-from engine.sequence.charlm import CharLMTrainer, windows
-from engine.sequence.gradients import exploding_config
+from engine.sequence.gradients import ExplodingRun, exploding_config
 from engine.sequence.recall import RecallConfig, RecallTrainer
 
 # -- 12. memory range on delayed recall ----------------------------------------------------------------------
@@ -89,22 +85,15 @@ RECALL = Lab(
 
 
 def _updates(clip: float, p, seed: int):
-    """Train the large-W_h RNN; yields once per update and returns its record (see gradients.exploding_run)."""
-    config = exploding_config(clip, w_h_scale=p["w_h_scale"], seed=seed)
-    trainer = CharLMTrainer(config)
-    record = {"loss": [], "grad_norm": [], "max_weight": [], "stopped_at": 0}
-    for i in range(p["updates"]):
+    """Train the large-W_h RNN (gradients.ExplodingRun); yields once per update and returns its record with
+    "stopped_at", the update at which it became non-finite (0: never; clipping cannot rescale an infinite norm)."""
+    run = ExplodingRun(exploding_config(clip, w_h_scale=p["w_h_scale"], seed=seed))
+    for _ in range(p["updates"]):
         yield
-        inputs, targets = windows(trainer.ids, config.batch_size, config.seq_length, trainer.generator)
-        logits, _ = trainer.model(inputs)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-        record["grad_norm"].append(trainer.update(loss))
-        record["loss"].append(loss.item())
-        record["max_weight"].append(max(float(q.detach().abs().max()) for q in trainer.model.parameters()))
-        if not (math.isfinite(record["loss"][-1]) and math.isfinite(record["grad_norm"][-1])):
-            record["stopped_at"] = i + 1  # non-finite: clipping cannot rescale an infinite norm
+        run.update()
+        if run.stopped:
             break
-    return record
+    return {**run.record, "stopped_at": len(run.record["loss"]) if run.stopped else 0}
 
 
 def _clipping_run(p):
