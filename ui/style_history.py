@@ -39,13 +39,15 @@ def settings(config: StyleConfig) -> str:
 
 
 def keep(config: StyleConfig, payload: Mapping) -> None:
-    """Add a result (once: the same run at the same iteration with the same settings is kept once), newest first."""
-    fingerprint = hashlib.sha1(f"{config.to_json()}|{payload['iteration']}".encode()).hexdigest()
+    """Add a result, newest first, once: by the image itself, so that settings edited after a run finished (the job then
+    holds the new ones) do not add the same picture again under them."""
+    image = np.ascontiguousarray(payload["image"])
+    fingerprint = hashlib.sha1(image.tobytes() + str(image.shape).encode()).hexdigest()
     results = list(state.recall(PAGE, "results", []))
     if any(r["key"] == fingerprint for r in results):
         return
     metrics = payload.get("metrics") or {}
-    results.insert(0, {"key": fingerprint, "image": thumbnail(np.asarray(payload["image"]), SIDE), "settings": settings(config),
+    results.insert(0, {"key": fingerprint, "image": thumbnail(image, SIDE), "settings": settings(config),
                        "iteration": int(payload["iteration"]), "loss": metrics.get("loss"),
                        "content_loss": metrics.get("content_loss"), "style_loss": metrics.get("style_loss")})
     state.remember(PAGE, "results", results[:KEPT])

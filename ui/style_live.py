@@ -14,6 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 from PIL import Image
 
+from engine.device import DeviceError
 from engine.runtime import JobState, Snapshot, UnknownRunError, get_runtime
 from engine.style.backbone import SPECS
 from engine.style.transfer import StyleConfig, StyleTrainer
@@ -36,9 +37,8 @@ def action(name: str) -> str:
 def live_section(config: StyleConfig) -> None:
     """The run controls and the live views of this tab's transfer, which follows `config`."""
     layers = SPECS[config.backbone].style_layers
-    st.session_state.setdefault(key("view.gram_layer"), layers[min(3, len(layers) - 1)])
-    if st.session_state[key("view.gram_layer")] not in layers:
-        st.session_state[key("view.gram_layer")] = layers[min(3, len(layers) - 1)]
+    if st.session_state.get(key("view.gram_layer")) not in layers:  # first visit, or another backbone's layer names
+        st.session_state[key("view.gram_layer")] = config.content_layer if config.content_layer in layers else layers[-1]
     left, right = st.columns([1, 3], vertical_alignment="bottom")
     gram_layer = left.selectbox("Gram matrices of layer", layers, key=key("view.gram_layer"))
     right.caption("A **step** of the run below is a few iterations (more for small images); **Step** runs one. Changes to "
@@ -57,7 +57,7 @@ def load_link(config: StyleConfig) -> None:
     run_id = state.run_id(PAGE)
     try:
         spec = get_runtime().spec(run_id) if run_id else None
-    except UnknownRunError:
+    except (UnknownRunError, DeviceError):  # a run that has gone, or no runtime: the live panel says so
         return
     if spec is None or spec.trainer is not StyleTrainer:
         return

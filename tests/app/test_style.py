@@ -98,6 +98,10 @@ def test_a_finished_run_is_kept_for_comparison(open_page):
     assert_clean(at)
     assert any("in the style of van Gogh, The Starry Night · 128 px" in c.value for c in at.caption), [c.value for c in at.caption]
     assert any(m.value.startswith("J(G) **") for m in at.markdown)
+    at.select_slider(key="style.beta").set_value(3.0).run()  # edited after the run finished: the same picture, not kept again
+    assert_clean(at)
+    kept = [c.value for c in at.caption if "in the style of" in c.value]
+    assert len(kept) == 1 and "β 0.3" in kept[0], kept
 
 
 def test_zero_weights_show_the_reason_and_keep_the_run(open_page):
