@@ -3,7 +3,7 @@
 import streamlit as st
 
 from engine.labs.registry import LABS
-from ui import labs_detail, labs_gallery, state
+from ui import labs_detail, labs_gallery, labs_run, state
 
 PAGE = "labs"
 
@@ -22,6 +22,7 @@ if not LABS:
 
 # -- inputs, compute and show: the gallery, or one lab on its own -----------------------------------------------
 labs_detail.open_from_link()
+labs_run.advance_queue()
 chosen = labs_gallery.chosen()
 if chosen in LABS:
     labs_detail.lab_view(LABS[chosen])

@@ -67,6 +67,19 @@ def compute_panel(job: ComputeJob, config: Config | None) -> tuple[Snapshot, Con
     return None
 
 
+def start(job: ComputeJob, config: Config) -> bool:
+    """Start the job as its button would (its previous run is replaced). False, with the runtime's
+    warning shown, when the runtime refuses (a limit on running jobs)."""
+    run_id, _ = _start(job, config, state.recall(job.page, job.memory))
+    return run_id is not None
+
+
+def running(job: ComputeJob) -> bool:
+    """Whether the job's remembered run is still going (not done, failed or gone)."""
+    found = _find(job, state.recall(job.page, job.memory))
+    return found is not None and not found[0].state.is_terminal
+
+
 def _find(job: ComputeJob, run_id: str | None) -> tuple[Snapshot, Config] | None:
     """The remembered run's newest snapshot and its config; a run that is gone is forgotten quietly."""
     if run_id is None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from engine.labs.base import Lab
 from engine.labs.registry import TOPICS, by_topic
-from ui import labs_knobs, labs_run, state
+from ui import jobs, labs_knobs, labs_run, state
 from ui.labs_result import badge
 
 PAGE = "labs"
@@ -42,6 +42,7 @@ def gallery() -> None:
         del st.session_state[state.widget_key(PAGE, "topic")]  # a topic that has no labs any more
     only = st.pills("Topic", titles, key=state.widget_key(PAGE, "topic"), label_visibility="collapsed",
                     help="Show the labs of one topic; click it again to show them all.")
+    run_all([lab for t, labs in groups.items() if not only or TOPICS[t] == only for lab in labs])
     for topic, labs in groups.items():
         if only and TOPICS[topic] != only:
             continue
@@ -50,6 +51,21 @@ def gallery() -> None:
             for column, lab in zip(st.columns(COLUMNS), labs[start:start + COLUMNS], strict=False):
                 with column:
                     card(lab)
+
+
+def run_all(shown: list[Lab]) -> None:
+    """Run every shown lab that has no result in this tab yet, two at a time; or stop the queue."""
+    waiting = labs_run.queued()
+    left, right = st.columns([1, 3], vertical_alignment="center")
+    if waiting:
+        left.button("Stop the queue", icon=":material/stop:", key=state.action_key(PAGE, "queue.stop"), on_click=labs_run.queue,
+                    args=([],), width="stretch", help="Labs already running finish; the others stay as they are.")
+        right.caption(f"{len(waiting)} lab{'s' * (len(waiting) != 1)} waiting; {labs_run.AT_ONCE} run at a time.")
+        return
+    todo = [lab for lab in shown if labs_run.outcome(lab) is None and not jobs.running(labs_run.job(lab))]
+    left.button(f"Run all ({len(todo)})", icon=":material/playlist_play:", key=state.action_key(PAGE, "queue.start"),
+                on_click=labs_run.queue, args=(todo,), disabled=not todo, width="stretch",
+                help=f"Run every lab shown here that has not run in this tab yet, {labs_run.AT_ONCE} at a time, each with its settings.")
 
 
 def card(lab: Lab) -> None:

@@ -4,6 +4,10 @@ runtime's slices and fairness apply and several labs can run or hold results at 
 When a run ends, its outcome (the result as plain data, or the reason it failed) is kept in session state
 under the lab's key, so it stays when the learner opens another lab or page and comes back, and after the
 runtime has let the finished job go.
+
+"Run all" is a queue of lab keys in session state: each full rerun of the page starts queued labs while fewer
+than AT_ONCE of this tab's labs are running (a finished run's progress bar reruns the page, which starts the
+next), so a whole gallery never holds more than two of the server's workers for one learner.
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ from typing import Any
 
 from engine.config import ConfigError
 from engine.labs.base import Lab, LabConfig, LabResult
+from engine.labs.registry import LABS
 from engine.labs.trainer import LabTrainer
 from engine.runtime import JobState, Snapshot
-from ui import state
+from ui import jobs, labs_knobs, state
 from ui.jobs import ComputeJob, compute_panel
 
 PAGE = "labs"
 TRAINER: type = LabTrainer  # the runtime job class (tests put in one that also knows their fake labs)
+AT_ONCE = 2  # queued labs running at once for one tab
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,3 +87,32 @@ def outcome(lab: Lab) -> Outcome | None:
         return Outcome(LabResult.from_payload(kept["result"]), seconds=kept.get("seconds", 0.0))
     except (KeyError, TypeError, ValueError) as exc:
         return Outcome(None, f"its result could not be read ({exc}).")
+
+
+# -- run all: a queue ---------------------------------------------------------------------------------------
+def queue(labs: list[Lab]) -> None:
+    state.remember(PAGE, "queue", [lab.key for lab in labs])
+
+
+def queued() -> list[str]:
+    return list(state.recall(PAGE, "queue") or [])
+
+
+def advance_queue() -> None:
+    """Start queued labs (with their kept settings) while fewer than AT_ONCE labs of this tab are running."""
+    waiting = queued()
+    if not waiting:
+        return
+    going = sum(jobs.running(job(lab)) for lab in LABS.values())
+    while waiting and going < AT_ONCE:
+        lab = LABS.get(waiting.pop(0))
+        if lab is None or jobs.running(job(lab)):  # gone from the registry, or started by its own Run meanwhile
+            continue
+        config, _ = lab_config(lab, labs_knobs.kept_values(lab))
+        if config is None:  # settings it refuses: its card says so
+            continue
+        if not jobs.start(job(lab), config):  # the runtime is at a limit: try again on the next rerun
+            waiting.insert(0, lab.key)
+            break
+        going += 1
+    state.remember(PAGE, "queue", waiting)

@@ -13,8 +13,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import ui.labs_run
+from engine.config import ConfigError
 from engine.labs import registry
 from engine.labs.base import LabResult, run_to_end
+from engine.runtime import get_runtime
 from tests.app import labs_fake
 from tests.app.live import assert_clean
 
@@ -54,6 +56,13 @@ def open_lab(at: AppTest, key: str) -> AppTest:
     click(at, f"labs.do.{key}.open")
     assert at.header[0].value == registry.LABS[key].title
     return at
+
+
+def knob_message(name: str, value) -> str:
+    knob = next(k for k in labs_fake.SLOPE.knobs if k.name == name)
+    with pytest.raises(ConfigError) as refused:
+        knob.check(value)
+    return str(refused.value)
 
 
 def verdict_line(at: AppTest) -> str:
@@ -123,11 +132,12 @@ def test_quick_settings_and_defaults(fakes, page):
 def test_a_bad_knob_value_gets_the_labs_message(fakes, page):
     page.session_state["labs.fake_slope.points"] = 999
     page.run()
-    assert any("Open the lab to fix" in c and "Points must be between 1 and 50, not 999" in c for c in texts(page))
+    message = knob_message("points", 999)  # the lab's own words, e.g. "Points must be at most 50, not 999."
+    assert any("Open the lab to fix" in c and message in c for c in texts(page))
     assert page.button(key="labs.do.fake_slope.compute").disabled, "the card cannot run bad settings"
     open_lab(page, "fake_slope")
     assert not page.exception
-    assert any("Points must be between 1 and 50, not 999. It is back to its default, 5." in w.value for w in page.warning)
+    assert any(f"{message} It is back to its default, 5." in w.value for w in page.warning)
     assert page.slider(key="labs.fake_slope.points").value == 5
     assert not page.button(key="labs.do.fake_slope.compute").disabled
 
@@ -209,5 +219,23 @@ def test_a_link_opens_a_lab_with_its_settings(fakes, open_page):
 def test_a_bad_link_gets_the_labs_message_and_the_gallery(fakes, open_page):
     at = open_page(lab="fake_slope", values='{"points": 999}')
     assert not at.exception and not at.header
-    assert any("Points must be between 1 and 50, not 999" in w.value and "showing all labs" in w.value for w in at.warning)
+    assert any(knob_message("points", 999) in w.value and "showing all labs" in w.value for w in at.warning)
     assert at.subheader, "the gallery is shown"
+
+
+def test_run_all_runs_every_lab_two_at_a_time(fakes, page, monkeypatch):
+    for key in [k for k in registry.LABS if not k.startswith("fake_")]:
+        monkeypatch.delitem(registry.LABS, key)  # only the quick fakes
+    page.run()
+    assert page.button(key="labs.do.queue.start").label == "Run all (4)"
+    click(page, "labs.do.queue.start")
+    runtime = get_runtime()
+    runs = [runtime.snapshot(r) for r in runtime.runs(page.session_state["session_id"])
+            if runtime.spec(r).trainer is labs_fake.FakeLabTrainer]  # not the home page's warm-up
+    waiting = page.session_state["labs:queue"]
+    assert len(runs) >= ui.labs_run.AT_ONCE and len(runs) + len(waiting) == 4, "every lab is either started or waiting"
+    assert sum(not s.state.is_terminal for s in runs) <= ui.labs_run.AT_ONCE, "at most two at a time"
+    wait_for(page, "Run in this tab: 3 (2 supported, 1 mixed).")
+    wait_for(page, "**Last run failed.**")
+    assert page.button(key="labs.do.queue.start").label == "Run all (0)" and page.button(key="labs.do.queue.start").disabled
+    assert not any("waiting" in t for t in texts(page))
