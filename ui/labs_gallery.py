@@ -71,7 +71,10 @@ def run_all(shown: list[Lab]) -> None:
 def card(lab: Lab) -> None:
     with st.container(border=True, key=state.action_key(PAGE, f"{lab.key}.card")):
         outcome = labs_run.outcome(lab)
-        st.markdown(f"**{lab.title}**")
+        title, show = st.columns([3, 1.1], vertical_alignment="top")
+        title.markdown(f"**{lab.title}**")
+        show.button("Open", icon=":material/open_in_full:", type="tertiary", key=state.action_key(PAGE, f"{lab.key}.open"),
+                    on_click=choose, args=(lab.key,), help="The lab on its own: its settings, the evidence, the figures and the downloads.")
         if outcome is not None:
             badge(outcome.result.verdict if outcome.result else None, failed=outcome.result is None)
         st.markdown(lab.claim)
@@ -85,8 +88,4 @@ def card(lab: Lab) -> None:
         config, problem = labs_run.lab_config(lab, labs_knobs.kept_values(lab))
         if problem:
             st.caption(f":orange[{problem}] Open the lab to fix its settings.")
-        run, show = st.columns([2, 1])
-        with run:
-            labs_run.run_panel(lab, config)
-        show.button("Open", icon=":material/open_in_full:", key=state.action_key(PAGE, f"{lab.key}.open"), on_click=choose,
-                    args=(lab.key,), width="stretch", help="The lab on its own: its settings, the evidence, the figures and the downloads.")
+        labs_run.run_panel(lab, config)

@@ -37,7 +37,10 @@ def test_the_gallery_shows_every_topic(app_url, page):
     page.get_by_role("button", name="Open").first.wait_for(timeout=30_000)
     page.wait_for_function(IDLE, timeout=30_000)
     for topic in by_topic():
-        assert page.get_by_role("heading", name=TOPICS[topic]).count() == 1, TOPICS[topic]
+        heading = page.get_by_role("heading", name=TOPICS[topic], exact=True)
+        heading.wait_for(timeout=30_000)  # the page draws top to bottom
+        assert heading.count() == 1, TOPICS[topic]
+    page.locator(f".st-key-labs-do-{list(LABS)[-1]}-card").wait_for(timeout=30_000)
     assert page.get_by_role("button", name="Open").count() == len(LABS)
     page.screenshot(path=str(SCREENSHOTS / "labs-gallery.png"), full_page=True)
     assert_clean(page)
@@ -58,6 +61,7 @@ def test_a_lab_runs_to_its_verdict_and_exports(app_url, page):
     page.wait_for_selector("[data-testid='stPlotlyChart'] .main-svg", timeout=30_000)
     verdict = page.locator("[data-testid='stMarkdownContainer'] p", has_text=re.compile("^Verdict: ")).first.inner_text()
     assert VERDICT.match(verdict), verdict
+    page.locator("[data-testid='stDataFrame']").nth(1).wait_for(timeout=30_000)
     assert page.locator("[data-testid='stDataFrame']").count() == 2, "the figures and the measurements"
     page.screenshot(path=str(SCREENSHOTS / "labs-result.png"), full_page=True)
 
