@@ -15,6 +15,7 @@ from engine.labs.base import Lab, LabConfig
 from engine.labs.registry import LABS, TOPICS
 from ui import labs_knobs, labs_result, labs_run, state
 from ui.labs_gallery import choose
+from ui.labs_result import plain
 
 PAGE = "labs"
 
@@ -41,9 +42,9 @@ def lab_view(lab: Lab) -> None:
               args=(None,))
     st.caption(TOPICS.get(lab.topic, lab.topic))
     st.header(lab.title, anchor=False)
-    st.markdown(f"**Claim.** {lab.claim}")
-    st.markdown(f"**Setup.** {lab.setup}")
-    st.markdown(f"**Verdict rule.** {lab.rule}")
+    st.markdown(f"**Claim.** {plain(lab.claim)}")
+    st.markdown(f"**Setup.** {plain(lab.setup)}")
+    st.markdown(f"**Verdict rule.** {plain(lab.rule)}")
 
     with st.container(border=True):
         st.markdown("**Settings**")
@@ -53,7 +54,7 @@ def lab_view(lab: Lab) -> None:
             state.config_to_url(config)
             labs_result.link(lab, config.params)
     if problem:
-        st.error(f"These settings cannot be used: {problem}", icon=":material/tune:")
+        st.error(f"These settings cannot be used: {plain(problem)}", icon=":material/tune:")
     labs_run.run_panel(lab, config, hint="Press **Run** to test the claim with these settings; the verdict follows from the figures.")
     outcome = labs_run.outcome(lab)
     if outcome is not None:

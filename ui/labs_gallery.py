@@ -9,7 +9,7 @@ import streamlit as st
 from engine.labs.base import Lab
 from engine.labs.registry import TOPICS, by_topic
 from ui import jobs, labs_knobs, labs_run, state
-from ui.labs_result import badge
+from ui.labs_result import badge, plain
 
 PAGE = "labs"
 COLUMNS = 3
@@ -72,20 +72,20 @@ def card(lab: Lab) -> None:
     with st.container(border=True, key=state.action_key(PAGE, f"{lab.key}.card")):
         outcome = labs_run.outcome(lab)
         title, show = st.columns([3, 1.1], vertical_alignment="top")
-        title.markdown(f"**{lab.title}**")
+        title.markdown(f"**{plain(lab.title)}**")
         show.button("Open", icon=":material/open_in_full:", type="tertiary", key=state.action_key(PAGE, f"{lab.key}.open"),
                     on_click=choose, args=(lab.key,), help="The lab on its own: its settings, the evidence, the figures and the downloads.")
         if outcome is not None:
             badge(outcome.result.verdict if outcome.result else None, failed=outcome.result is None)
-        st.markdown(lab.claim)
+        st.markdown(plain(lab.claim))
         with st.expander("Setup and verdict rule", key=state.action_key(PAGE, f"{lab.key}.about")):
-            st.caption(f"**Setup.** {lab.setup}")
-            st.caption(f"**Verdict rule.** {lab.rule}")
+            st.caption(f"**Setup.** {plain(lab.setup)}")
+            st.caption(f"**Verdict rule.** {plain(lab.rule)}")
         if outcome is not None and outcome.result is not None:
-            st.caption(f"**Last run.** {outcome.result.verdict.because}")
+            st.caption(f"**Last run.** {plain(outcome.result.verdict.because)}")
         elif outcome is not None:
-            st.caption(f":red[**Last run failed.** {outcome.failed}]")
+            st.caption(f"**Last run failed.** {plain(outcome.failed)}")
         config, problem = labs_run.lab_config(lab, labs_knobs.kept_values(lab))
         if problem:
-            st.caption(f":orange[{problem}] Open the lab to fix its settings.")
+            st.caption(f"**Settings refused.** {plain(problem)} Open the lab to fix them.")
         labs_run.run_panel(lab, config)

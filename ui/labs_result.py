@@ -5,6 +5,7 @@ table, PNG of the plot) and the link that opens the lab's setup on the page it b
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,12 @@ BADGES = {"supported": ("green", ":material/check_circle:"), "not supported": ("
 log = logging.getLogger(__name__)
 
 
+def plain(text: str) -> str:
+    """A lab's own words shown as they are: markdown's signs escaped (a* and b* must not turn into italics,
+    and $ into maths)."""
+    return re.sub(r"([\\`*_\[\]$~|<>])", r"\\\1", text)
+
+
 def badge(verdict: Verdict | None, failed: bool = False) -> None:
     if failed:
         st.badge("failed", icon=":material/error:", color="gray")
@@ -34,14 +41,14 @@ def badge(verdict: Verdict | None, failed: bool = False) -> None:
 def verdict_box(lab: Lab, result: LabResult) -> None:
     with st.container(border=True):
         badge(result.verdict)
-        st.markdown(f"**Verdict: {result.verdict.outcome}**, because {result.verdict.because}")
-        st.caption(f"**Rule.** {lab.rule}")
+        st.markdown(f"**Verdict: {result.verdict.outcome}**, because {plain(result.verdict.because)}")
+        st.caption(f"**Rule.** {plain(lab.rule)}")
 
 
 def show(lab: Lab, outcome: Outcome, current: Mapping[str, Any] | None = None) -> None:
     """The outcome of the lab's last run; `current`: the settings on screen (a note if they differ)."""
     if outcome.result is None:
-        st.error(f"The lab stopped: {outcome.failed} Change a setting or run it again.", icon=":material/error:")
+        st.error(f"The lab stopped: {plain(outcome.failed)} Change a setting or run it again.", icon=":material/error:")
         return
     result = outcome.result
     try:
@@ -52,7 +59,7 @@ def show(lab: Lab, outcome: Outcome, current: Mapping[str, Any] | None = None) -
         ev = result.measured.evidence
         st.plotly_chart(evidence_figure(ev), key=state.action_key(PAGE, f"{lab.key}.plot"), width="stretch")
         if ev.note:
-            st.caption(ev.note)
+            st.caption(plain(ev.note))
         figures, table = st.columns([1, 2])
         with figures:
             st.markdown("**The figures the rule reads**")

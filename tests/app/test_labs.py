@@ -19,6 +19,7 @@ from engine.labs.base import LabResult, run_to_end
 from engine.runtime import get_runtime
 from tests.app import labs_fake
 from tests.app.live import assert_clean
+from ui.labs_result import plain
 
 PAGE = "pages/labs.py"
 TIMEOUT_S = 30.0
@@ -78,7 +79,7 @@ def test_the_gallery_groups_the_labs_by_topic(fakes, page):
     assert topics.index("Initialisation") < topics.index("Losses and imbalance")
     shown = texts(page)
     for lab in labs_fake.FAKES:
-        assert lab.claim in shown and f"**Verdict rule.** {lab.rule}" in shown
+        assert plain(lab.claim) in shown and f"**Verdict rule.** {plain(lab.rule)}" in shown
         assert page.button(key=f"labs.do.{lab.key}.compute").label == "Run"
     assert any(c.startswith(f"{len(registry.LABS)} labs in ") for c in shown)
     page.session_state["labs.topic"] = "Losses and imbalance"
@@ -91,13 +92,13 @@ def test_a_lab_runs_to_the_verdict_its_rule_gives(fakes, page):
     click(page, "labs.do.fake_slope.compute")
     wait_for(page, "**Last run.**")
     expected = run_to_end(labs_fake.SLOPE).verdict
-    assert f"**Last run.** {expected.because}" in texts(page)
+    assert f"**Last run.** {plain(expected.because)}" in texts(page)
     assert any("supported" in m.value and "badge" in m.value for m in page.markdown), "the card shows its verdict badge"
 
     open_lab(page, "fake_slope")
     assert_clean(page)
-    assert verdict_line(page) == f"**Verdict: {expected.outcome}**, because {expected.because}"
-    assert f"**Rule.** {labs_fake.SLOPE.rule}" in texts(page)
+    assert verdict_line(page) == f"**Verdict: {expected.outcome}**, because {plain(expected.because)}"
+    assert f"**Rule.** {plain(labs_fake.SLOPE.rule)}" in texts(page)
     spec = page.get("plotly_chart")[0].proto.spec
     assert '"measured"' in spec and '"flat"' in spec and '"log"' in spec, "both series, on log axes"
     figures = page.dataframe[0].value
@@ -116,7 +117,7 @@ def test_a_changed_knob_reruns_to_another_verdict(fakes, page):
     click(page, "labs.do.fake_slope.compute")
     wait_for(page, "**Verdict: not supported**")
     expected = run_to_end(labs_fake.SLOPE, {"direction": "down"}).verdict
-    assert verdict_line(page) == f"**Verdict: not supported**, because {expected.because}"
+    assert verdict_line(page) == f"**Verdict: not supported**, because {plain(expected.because)}"
     assert not any("settings of the last run" in c for c in texts(page))
 
 
@@ -187,7 +188,7 @@ def test_a_real_lab_runs_with_its_quick_settings(page):
     kept = LabResult.from_payload(page.session_state[f"labs:{lab.key}.outcome"]["result"])
     expected = lab.judge(kept.measured.figures, kept.params)
     assert kept.params == lab.params(lab.small), "it ran with the quick settings"
-    assert verdict_line(page) == f"**Verdict: {expected.outcome}**, because {expected.because}"
+    assert verdict_line(page) == f"**Verdict: {expected.outcome}**, because {plain(expected.because)}"
     assert page.get("plotly_chart"), "the evidence is plotted"
 
 
@@ -198,7 +199,7 @@ def test_the_cards_run_uses_the_settings_chosen_for_the_lab(fakes, page):
     click(page, "labs.do.fake_slope.compute")
     wait_for(page, "**Last run.**")
     expected = run_to_end(labs_fake.SLOPE, {"direction": "down"}).verdict
-    assert f"**Last run.** {expected.because}" in texts(page)
+    assert f"**Last run.** {plain(expected.because)}" in texts(page)
     open_lab(page, "fake_slope")
     assert page.segmented_control(key="labs.fake_slope.direction").value == "down", "the lab keeps its settings"
 

@@ -16,6 +16,7 @@ from ui.charts import PALETTE
 from ui.labs_charts import evidence_figure
 from ui.labs_export import figures_csv, table_csv
 from ui.labs_png import Axis, evidence_png, linear_ticks, log_ticks, tick_text
+from ui.labs_result import plain
 
 XS = (1, 2, 4, 8, 16)
 RISING = Series("rising", XS, (0.001, 0.01, 0.1, 1.0, 10.0), (0.0005, 0.005, 0.05, 0.5, 5.0))
@@ -112,3 +113,8 @@ def test_the_csv_exports():
     assert ["verdict", "outcome", "supported"] in rows and ["verdict", "rule", "Supported if the gap is above 0.1."] in rows
     table = list(csv.reader(io.StringIO(table_csv(result))))
     assert table == [["depth", "norm", "note"], ["2", "0.5", ""], ["4", "0.1", "small"]]
+
+
+def test_a_labs_words_are_shown_as_they_are():
+    assert plain("lowest f − f*: (a*, b*) at $5, d_k [sic]") == "lowest f − f\\*: (a\\*, b\\*) at \\$5, d\\_k \\[sic\\]"
+    assert plain("zero init's spread is 0 (below 1e-06).") == "zero init's spread is 0 (below 1e-06)."
