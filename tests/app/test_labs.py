@@ -240,3 +240,18 @@ def test_run_all_runs_every_lab_two_at_a_time(fakes, page, monkeypatch):
     wait_for(page, "**Last run failed.**")
     assert page.button(key="labs.do.queue.start").label == "Run all (0)" and page.button(key="labs.do.queue.start").disabled
     assert not any("waiting" in t for t in texts(page))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", [k for k in registry.LABS if registry.LABS[k].small])
+def test_every_labs_result_is_shown(page, key):
+    """Each registered lab's quick result (computed here, in this process) drawn by the page without an error."""
+    lab = registry.LABS[key]
+    result = run_to_end(lab, lab.small)
+    page.session_state[f"labs:{key}.outcome"] = {"result": result.to_payload(), "seconds": 1.0}
+    page.session_state["labs:chosen"] = key
+    page.run()
+    assert_clean(page)
+    assert verdict_line(page) == f"**Verdict: {result.verdict.outcome}**, because {plain(result.verdict.because)}"
+    assert page.get("plotly_chart") and len(page.dataframe) == 2
+    assert {d.label for d in page.get("download_button")} == {"Figures (CSV)", "Table (CSV)", "Plot (PNG)"}
