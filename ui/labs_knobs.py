@@ -99,7 +99,10 @@ def widget(lab: Lab, knob: Knob) -> Any:
 def load(lab: Lab, values: Mapping[str, Any]) -> None:
     """Set the lab's widgets to these values (from a button's callback, before the widgets are drawn)."""
     for knob in lab.knobs:
-        st.session_state[key(lab, knob)] = values.get(knob.name, knob.default)
+        try:
+            st.session_state[key(lab, knob)] = knob.check(values.get(knob.name, knob.default))  # 3 → 3.0 for a float knob
+        except ConfigError:  # fix_kept reports it when the panel is drawn
+            st.session_state[key(lab, knob)] = values.get(knob.name, knob.default)
 
 
 def panel(lab: Lab) -> dict[str, Any]:
