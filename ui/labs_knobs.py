@@ -74,26 +74,27 @@ def _slider_step(low: float, high: float) -> float:
 def widget(lab: Lab, knob: Knob) -> Any:
     """Draw the knob's widget (its value already in session state) and return its value."""
     k, kind, helptext = key(lab, knob), knob.kind, knob.help or None
+    label = knob.label[:1].upper() + knob.label[1:]  # "hidden units" → "Hidden units", as other pages' widgets
     if kind == "bool":
-        return st.toggle(knob.label, key=k, help=helptext)
+        return st.toggle(label, key=k, help=helptext)
     if kind == "choice":
         if len(knob.choices) <= 4 and sum(len(c) for c in knob.choices) <= 40:
-            return st.segmented_control(knob.label, knob.choices, key=k, help=helptext, required=True)
-        return st.selectbox(knob.label, knob.choices, key=k, help=helptext)
+            return st.segmented_control(label, knob.choices, key=k, help=helptext, required=True)
+        return st.selectbox(label, knob.choices, key=k, help=helptext)
     bounded = knob.low is not None and knob.high is not None
     if knob.log and bounded and knob.low > 0:
         grid = log_grid(knob, st.session_state.get(k))
-        return st.select_slider(knob.label, grid, key=k, help=helptext, format_func=lambda v: f"{v:g}")
+        return st.select_slider(label, grid, key=k, help=helptext, format_func=lambda v: f"{v:g}")
     if kind == "int":
         if bounded and knob.high - knob.low <= SLIDER_INT_SPAN:
-            return st.slider(knob.label, int(knob.low), int(knob.high), step=1, key=k, help=helptext)
-        return st.number_input(knob.label, None if knob.low is None else int(knob.low), None if knob.high is None else int(knob.high),
+            return st.slider(label, int(knob.low), int(knob.high), step=1, key=k, help=helptext)
+        return st.number_input(label, None if knob.low is None else int(knob.low), None if knob.high is None else int(knob.high),
                                step=1, key=k, help=helptext)
     if bounded:
         step = _slider_step(float(knob.low), float(knob.high))
         decimals = max(0, -math.floor(math.log10(step)))
-        return st.slider(knob.label, float(knob.low), float(knob.high), step=step, format=f"%.{decimals}f", key=k, help=helptext)
-    return st.number_input(knob.label, knob.low, knob.high, key=k, help=helptext, format="%g")
+        return st.slider(label, float(knob.low), float(knob.high), step=step, format=f"%.{decimals}f", key=k, help=helptext)
+    return st.number_input(label, knob.low, knob.high, key=k, help=helptext, format="%g")
 
 
 def load(lab: Lab, values: Mapping[str, Any]) -> None:
