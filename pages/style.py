@@ -14,7 +14,7 @@ from ui import style_method as method
 PAGE = "style"
 
 # -- purpose ------------------------------------------------------------------------------------------------------
-st.title("Neural style transfer")
+st.title("Style transfer")
 st.markdown(
     "Take the *layout* of one image and the *textures and colours* of another. A pretrained CNN describes both: its "
     "activations at a mid-level layer say what is where (content), and the correlations between its channels — Gram "

@@ -10,12 +10,14 @@ from collections.abc import Mapping
 
 import numpy as np
 import streamlit as st
+from PIL import Image
 
 from engine.style.backbone import SPECS
 from engine.style.images import thumbnail
 from engine.style.transfer import StyleConfig
 from engine.vision.samples import SAMPLES
 from ui import state
+from ui.images import data_uri
 
 PAGE = "style"
 KEPT = 4  # results shown side by side
@@ -65,7 +67,8 @@ def comparison_section() -> None:
                    "adds the image of the moment. Try the presets one after another.")
         return
     for column, result in zip(st.columns(KEPT), results, strict=False):
-        column.image(result["image"], width="stretch", caption=f"after {result['iteration']:,} iterations")
+        column.image(data_uri(Image.fromarray(result["image"]), photo=True, drawn_at=1), width="stretch",
+                     caption=f"after {result['iteration']:,} iterations")
         if result["loss"] is not None:
             column.markdown(f"J(G) **{result['loss']:.4g}** · content {result['content_loss']:.3g} · "
                             f"style {result['style_loss']:.3g}")

@@ -16,6 +16,7 @@ from PIL import Image
 from engine.style import images
 from ui import state
 from ui.image_picker import UPLOAD, pick_image
+from ui.images import data_uri
 
 PAGE = "style"
 THUMB_HEIGHT = 220  # px: the two inputs are shown at most this tall
@@ -47,7 +48,10 @@ def _pick(role: str) -> Choice | None:
     image, caption = pick_image(PAGE, role, title, kinds=kinds, default=default)
     if image is None:
         return None
-    st.image(image, caption=caption, width=min(320, round(THUMB_HEIGHT * image.width / image.height)))  # a portrait stays short
+    small = image.copy()
+    small.thumbnail((2 * THUMB_HEIGHT, THUMB_HEIGHT))  # a portrait stays short
+    # a data URI, not a media file: a rerun (the live panel redraws the page when a model is built) cannot cut its download
+    st.image(data_uri(small, photo=True, drawn_at=1), caption=caption)
     name = st.session_state[state.widget_key(PAGE, f"{role}.image")]  # the picker's select box
     return Choice(name, _encode(image) if name == UPLOAD else "", image)
 

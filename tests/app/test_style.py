@@ -33,7 +33,7 @@ def shown(at, caption: str, timeout: float = 60.0) -> None:
 
 
 def test_the_page_renders_with_the_formulas(page):
-    assert page.title[0].value == "Neural style transfer"
+    assert page.title[0].value == "Style transfer"
     formulas = " ".join(latex.value for latex in page.latex)
     assert r"J_\mathrm{style}(S, G)" in formulas and r"\beta\, J_\mathrm{style}(S, G)" in formulas
     assert "(C, G)" not in formulas.split("J_\\mathrm{style}")[1][:10], "the style term compares S and G, never C"

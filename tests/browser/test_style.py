@@ -14,8 +14,25 @@ from tests.browser.test_cnn import choose, upload
 from tests.browser.test_pages import assert_clean, wait_for_app
 
 pytestmark = pytest.mark.browser
-GENERATED = "[data-testid='stImage']:has-text('the generated image G') img"
 ITERATION = re.compile(r"after ([\d,]+) iterations")
+
+
+def clean(page) -> None:
+    """assert_clean, less one known harmless failure: app.py's page icon is a media file whose <link> Streamlit sets
+    again on every full run, and the browser drops (ERR_ABORTED) a fetch of it that a newer run replaced. This page
+    redraws in full whenever a model is built, so it sees that more often than others; no view is affected."""
+    icon = page.evaluate("[...document.querySelectorAll('link[rel*=icon]')].map(l => l.href)")
+    page.failed_requests[:] = [r for r in page.failed_requests if not (r.startswith("net::ERR_ABORTED") and r.split()[-1] in icon)]
+    assert_clean(page)
+
+
+def pick(page, label: str, option: str, param: str) -> None:
+    """Choose a sample and wait until the page has taken it (its caption shown, the link updated, the run idle)."""
+    choose(page, label, option)
+    page.wait_for_function(f"() => location.search.includes({param!r})"
+                           f" && document.body.innerText.includes({option!r})"
+                           " && /paused · step 0/.test(document.body.innerText)"
+                           " && !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
 
 
 def shoot(page, name: str, heading: str = "Run") -> None:
@@ -37,16 +54,11 @@ def test_a_small_transfer_runs_live_and_is_kept(app_url, page):
     page.goto(f"{app_url}/style?size=128&iterations=40")
     wait_for_app(page)
     page.wait_for_function("() => /paused · step 0/.test(document.body.innerText)", timeout=60_000)
-    choose(page, "Content image C", "Chelsea the cat")
-    page.wait_for_function("() => /paused · step 0/.test(document.body.innerText)"
-                           " && !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    choose(page, "Style image S", "Munch, The Scream")
-    page.wait_for_function("() => /paused · step 0/.test(document.body.innerText)"
-                           " && !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
-    page.locator(GENERATED).first.wait_for(timeout=60_000)
+    pick(page, "Content image C", "Chelsea the cat", "content=cat-chelsea")
+    pick(page, "Style image S", "Munch, The Scream", "style=style-scream")
+    page.wait_for_function("() => /128 × 85 px, after 0 iterations/.test(document.body.innerText)", timeout=60_000)
     before, start = generated(page)
     assert start == 0
-    assert "style=style-scream" in page.url and "content=cat-chelsea" in page.url, page.url
     page.screenshot(path=str(SCREENSHOTS / "style-start.png"), full_page=True)
 
     page.get_by_role("button", name="Run").click()
@@ -71,7 +83,7 @@ def test_a_small_transfer_runs_live_and_is_kept(app_url, page):
     page.wait_for_function("() => /done · step/.test(document.body.innerText)", timeout=30_000)
     assert generated(page) == (final, 40), "the run and its image survive a visit to another page"
     assert page.get_by_text("Chelsea the cat in the style of Munch, The Scream").count() == 1, "the kept result is still there"
-    assert_clean(page)
+    clean(page)
 
 
 def settled(page) -> None:
@@ -95,7 +107,7 @@ def test_zero_weights_get_a_message_and_a_preset_fixes_them(app_url, page):
     page.get_by_role("button", name="Run").click()
     page.wait_for_function("() => /done · step/.test(document.body.innerText)", timeout=120_000)
     shoot(page, "style-only")
-    assert_clean(page)
+    clean(page)
 
 
 def test_an_upload_stays_out_of_the_link_and_survives_a_refresh(app_url, page):
@@ -108,11 +120,12 @@ def test_an_upload_stays_out_of_the_link_and_survives_a_refresh(app_url, page):
     names = set(parse_qs(urlparse(page.url).query))
     assert not names & {"content", "content_png", "style_png"} and "style" in names, page.url
     run = re.search(r"run=([\w-]+)", page.url)[1]
+    page.wait_for_load_state("networkidle")  # a reload aborts what is still loading (the app's icon): not an app error
     page.reload()
     wait_for_app(page)
     page.get_by_text("your content upload (kept by the run)").first.wait_for(timeout=60_000)
     page.wait_for_function("() => /paused · step 0/.test(document.body.innerText)", timeout=60_000)
     assert re.search(r"run=([\w-]+)", page.url)[1] == run, "the refreshed tab follows the same run"
     assert "128 × 85 px" in page.locator("[data-testid='stImage']", has_text="the generated image G").first.inner_text()
-    shoot(page, "upload-refreshed", "Neural style transfer")
-    assert_clean(page)
+    shoot(page, "upload-refreshed", "Style transfer")
+    clean(page)
