@@ -14,7 +14,7 @@ from ui import state
 PAGE = "cnn"
 
 # -- purpose ------------------------------------------------------------------------------------------------------
-st.title("Convolutional networks")
+st.title("CNN: convolutional networks")
 st.markdown(
     "A convolutional layer slides small learned filters over its input, so the same weights look for the same pattern "
     "everywhere in the image: far fewer parameters than a fully connected layer, and maps that say *where* each pattern is. "
