@@ -26,7 +26,7 @@ def metric(at: AppTest, label: str) -> str:
 @pytest.mark.parametrize("name", SECTIONS)
 def test_every_section_renders_cleanly(open_page, name):
     at = section(open_page(), name)
-    assert at.title[0].value == "Convolutional networks"
+    assert at.title[0].value == "CNN: convolutional networks"
 
 
 def test_the_calculator_follows_the_formula(open_page):
