@@ -23,14 +23,7 @@ from engine.cnn.arithmetic import (
 )
 from engine.cnn.receptive_field import Layer, input_region, output_size, receptive_fields
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Thousands of tiny convolutions: on a busy machine a second thread costs milliseconds of waiting per call."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # -- sizes ---------------------------------------------------------------------------------------------------------------

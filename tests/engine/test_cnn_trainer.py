@@ -31,13 +31,7 @@ K = len(CLASSES)
 SMALL = CNNConfig(image_size=28, train_size=1280)  # 28 → 14 → 7 → 3 → 1 through the four default blocks; 20 batches an epoch
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """As in a runtime worker: one thread (a second only adds contention to these small convolutions)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

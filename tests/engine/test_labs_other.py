@@ -8,7 +8,6 @@ import json
 import math
 
 import pytest
-import torch
 
 from engine.config import Config
 from engine.labs import attention, cnn, optimisation, positional, sequence
@@ -21,13 +20,7 @@ ALL: list[Lab] = [lab for module in MODULES for lab in module.LABS]
 SLOW = {"recall_lag"}  # it trains nine recurrent networks: seconds even with the small settings
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One thread, as a runtime worker runs a lab: small tensor ops on two contended threads can be 10× slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_every_lab_is_registered_under_its_own_topic():

@@ -22,13 +22,7 @@ from engine.sequence.gradients import (
 B, I, H = 5, 7, 6
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small recurrent steps are bound by per-op overhead; a second thread only adds contention."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def inputs(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -19,12 +19,7 @@ from engine.sequence.corpus import ASSETS, MAX_VOCAB, PLACEHOLDER, CorpusError, 
 SMALL = {"hidden": 32, "batch_size": 16, "seq_length": 16, "bptt": 16}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 # -- the bundled corpora -----------------------------------------------------------------------------------------

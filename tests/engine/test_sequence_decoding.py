@@ -14,12 +14,7 @@ from engine.sequence.recall import RecallConfig, RecallTrainer, make_batch, run_
 PREFIXES = ["", "A", "Tyr", "Zu", "Bra", "Q", "Ste"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
