@@ -35,7 +35,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def trained(_one_thread):
+def trained(one_thread):
     """A small trainer after 26 steps (104 Adam updates, 5.2 epochs; the test set was last scored at step 26), with
     the metrics of its first and last step."""
     trainer = CNNTrainer(SMALL)
